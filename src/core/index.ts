@@ -24,5 +24,7 @@ export type { Logger } from './logger.ts';
 export { newId, newSecret, sha256Hex, constantTimeEqual } from './ids.ts';
 export { writeFileAtomic, writeFileAtomicSync } from './fs-atomic.ts';
 export { VERSION } from './version.ts';
+export { toHttpError } from './http-errors.ts';
+export type { HttpErrorBody } from './http-errors.ts';
 export { systemClock, manualClock } from './clock.ts';
 export type { Clock } from './clock.ts';
