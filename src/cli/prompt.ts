@@ -8,7 +8,7 @@ export async function readSecret(
   const input = process.stdin;
   if (options.stdin || !input.isTTY) {
     const chunks: Buffer[] = [];
-    for await (const chunk of input) chunks.push(chunk as Buffer);
+    for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     return Buffer.concat(chunks)
       .toString('utf8')
       .replace(/\r?\n$/, '');
