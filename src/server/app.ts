@@ -1,5 +1,5 @@
 // Builds and runs one Slipway server: every mount on one port, sharing one store, auth and event bus.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { AuthService } from '../auth/index.ts';
@@ -18,6 +18,7 @@ import type { MountedModule, ServerContext } from './context.ts';
 import { eventRoutes } from './events-sse.ts';
 import { createMetrics, mountOf } from './metrics.ts';
 import { createModules, PROTOCOL_MOUNTS } from './modules.ts';
+import { staticUi } from './static-ui.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -34,10 +35,6 @@ export interface StartOptions {
   /** Extra modules (tests); mounted after the built-in ones. */
   extraModules?: (ctx: ServerContext) => MountedModule[];
 }
-
-const UI_PLACEHOLDER = `<!doctype html><html><head><meta charset="utf-8"><title>Slipway</title></head>
-<body><h1>Slipway</h1><p>The web UI is not built. Run <code>npm ci</code> to build it.</p>
-<p>API: <a href="/api/v1/health">/api/v1/health</a></p></body></html>`;
 
 /** Starts Slipway with `config`: opens the store, creates the first admin if needed, mounts every module, listens. */
 export async function startServer(config: SlipwayConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -117,13 +114,7 @@ export async function startServer(config: SlipwayConfig, options: StartOptions =
     });
   }
 
-  const uiDir = join(import.meta.dirname, '..', '..', 'web', 'dist');
-  const indexHtml = existsSync(join(uiDir, 'index.html'))
-    ? readFileSync(join(uiDir, 'index.html'), 'utf8')
-    : undefined;
-  if (!claimed.has('/')) {
-    app.get('/', async (_request, reply) => reply.type('text/html').send(indexHtml ?? UI_PLACEHOLDER));
-  }
+  if (!claimed.has('/')) await app.register(staticUi(join(import.meta.dirname, '..', '..', 'web', 'dist')));
 
   await app.listen({ port: config.port, host: config.host });
   for (const m of modules) await m.start?.();

@@ -1,0 +1,48 @@
+// Serves the built web UI (web/dist): index.html at `/`, hashed assets under `/assets/` with long caching.
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+const PLACEHOLDER = `<!doctype html><html><head><meta charset="utf-8"><title>Slipway</title></head>
+<body><h1>Slipway</h1><p>The web UI is not built. Run <code>npm ci</code> (or <code>npm run build:web</code>) to build it.</p>
+<p>API: <a href="/api/v1/health">/api/v1/health</a></p></body></html>`;
+
+export function staticUi(distDir: string): FastifyPluginAsync {
+  return async (app) => {
+    const indexPath = join(distDir, 'index.html');
+    const index = () => (existsSync(indexPath) ? readFileSync(indexPath, 'utf8') : PLACEHOLDER);
+    app.get('/', async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index()),
+    );
+    app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
+      const file = request.params.file;
+      if (!/^[A-Za-z0-9._-]+$/.test(file) || file.startsWith('.')) {
+        return reply
+          .code(404)
+          .send({ error: { code: 'NOT_FOUND', message: `No asset ${JSON.stringify(file)}` } });
+      }
+      try {
+        const body = await readFile(join(distDir, 'assets', file));
+        return reply
+          .type(TYPES[extname(file)] ?? 'application/octet-stream')
+          .header('cache-control', 'public, max-age=31536000, immutable')
+          .send(body);
+      } catch {
+        return reply
+          .code(404)
+          .send({ error: { code: 'NOT_FOUND', message: `No asset ${JSON.stringify(file)}` } });
+      }
+    });
+  };
+}

@@ -1,0 +1,316 @@
+// Applications: a grid grouped by environment, and an app page with tree, diff, sync/rollback and history.
+import { useMemo, useState } from 'react';
+import { post } from '../api.ts';
+import { Ago, Badge, Duration, ErrorNote } from '../components/badge.tsx';
+import { ResourceTree, type TreeNode } from '../components/resource-tree.tsx';
+import { YamlDiff } from '../components/yaml-diff.tsx';
+import { href, useApi } from '../hooks.ts';
+import { useMe, whyCannotDeploy } from '../session.ts';
+
+export interface AppSummary {
+  name: string;
+  environment?: string;
+  project?: string;
+  sync?: string;
+  health?: string;
+  revision?: string;
+  message?: string;
+  images?: string[];
+  automated?: boolean;
+  status?: { sync?: string; health?: string; revision?: string; message?: string; images?: string[] };
+  spec?: { environment?: string; syncPolicy?: { automated?: unknown } };
+}
+
+export function appStatus(a: AppSummary) {
+  return {
+    env: a.environment ?? a.spec?.environment ?? 'default',
+    sync: a.sync ?? a.status?.sync ?? 'Unknown',
+    health: a.health ?? a.status?.health ?? 'Unknown',
+    revision: a.revision ?? a.status?.revision,
+    message: a.message ?? a.status?.message,
+    images: a.images ?? a.status?.images ?? [],
+  };
+}
+
+const ENV_ORDER = ['dev', 'qa', 'stage', 'staging', 'prod', 'production'];
+export function sortEnvs(names: string[]): string[] {
+  const rank = (n: string) => {
+    const i = ENV_ORDER.indexOf(n.toLowerCase());
+    return i < 0 ? 100 : i;
+  };
+  return [...new Set(names)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+export function AppsPage({ path }: { path: string[] }) {
+  if (path[0]) return <AppDetail name={path[0]} />;
+  return <AppGrid />;
+}
+
+function AppGrid() {
+  const apps = useApi<{ items: AppSummary[] }>('/api/v1/apps', ['app.']);
+  const [filter, setFilter] = useState('');
+  const groups = useMemo(() => {
+    const items = (apps.data?.items ?? []).filter((a) => !filter || a.name.includes(filter));
+    const by = new Map<string, AppSummary[]>();
+    for (const a of items) {
+      const env = appStatus(a).env;
+      by.set(env, [...(by.get(env) ?? []), a]);
+    }
+    return sortEnvs([...by.keys()]).map((env) => [env, by.get(env)!] as const);
+  }, [apps.data, filter]);
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Applications</h1>
+        <input
+          type="search"
+          placeholder="Filter"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          aria-label="filter apps"
+        />
+      </div>
+      <ErrorNote error={apps.error} />
+      {!apps.loading && groups.length === 0 && (
+        <p className="muted">
+          No applications yet. Create one with <code>slipway app create -f app.yaml</code>.
+        </p>
+      )}
+      {groups.map(([env, items]) => (
+        <section key={env}>
+          <h2>{env}</h2>
+          <div className="card-grid">
+            {items.map((a) => {
+              const s = appStatus(a);
+              return (
+                <a className="card app-card" key={a.name} href={href('apps', a.name)} data-app={a.name}>
+                  <div className="card-title">{a.name}</div>
+                  <div className="badges">
+                    <Badge status={s.sync} />
+                    <Badge status={s.health} />
+                  </div>
+                  <div className="muted small">
+                    {s.images[0] ?? ''} {s.revision ? `@ ${s.revision.slice(0, 7)}` : ''}
+                  </div>
+                </a>
+              );
+            })}
+          </div>
+        </section>
+      ))}
+    </div>
+  );
+}
+
+interface AppDetailData extends AppSummary {
+  environmentInfo?: { name: string; protected?: boolean };
+  protected?: boolean;
+}
+interface HistoryEntry {
+  id: number | string;
+  revision?: string;
+  commit?: string;
+  author?: string;
+  startedBy?: string;
+  initiator?: string;
+  result?: string;
+  phase?: string;
+  startedAt?: string;
+  time?: string;
+  durationMs?: number;
+  message?: string;
+}
+interface DiffItem {
+  ref?: { kind: string; name: string; namespace?: string };
+  kind?: string;
+  name?: string;
+  status: string;
+  desiredYaml?: string;
+  liveYaml?: string;
+  diff?: string;
+}
+
+function AppDetail({ name }: { name: string }) {
+  const me = useMe();
+  const enc = encodeURIComponent(name);
+  const app = useApi<AppDetailData>(`/api/v1/apps/${enc}`, ['app.']);
+  const tree = useApi<{ roots?: TreeNode[]; nodes?: TreeNode[] }>(
+    `/api/v1/apps/${enc}/tree`,
+    ['app.', 'kube.'],
+    3000,
+  );
+  const diff = useApi<{ items?: DiffItem[]; resources?: DiffItem[] }>(`/api/v1/apps/${enc}/diff`, ['app.']);
+  const history = useApi<{ items: HistoryEntry[] }>(`/api/v1/apps/${enc}/history`, ['app.']);
+  const [busy, setBusy] = useState<string>();
+  const [actionError, setActionError] = useState<Error>();
+  const [selected, setSelected] = useState<TreeNode>();
+  const s = app.data ? appStatus(app.data) : undefined;
+  const envName = s?.env ?? 'default';
+  const isProtected = app.data?.environmentInfo?.protected ?? app.data?.protected ?? /^prod/.test(envName);
+  const why = whyCannotDeploy(me, { name: envName, protected: isProtected });
+  const act = async (label: string, path: string, body?: unknown) => {
+    setBusy(label);
+    setActionError(undefined);
+    try {
+      await post(path, body);
+      app.reload();
+      history.reload();
+      diff.reload();
+    } catch (e) {
+      setActionError(e as Error);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  const roots = tree.data?.roots ?? tree.data?.nodes ?? [];
+  const diffs = diff.data?.items ?? diff.data?.resources ?? [];
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>
+          <a href={href('apps')}>Applications</a> / {name}
+        </h1>
+        <div className="actions">
+          <button
+            type="button"
+            className="primary"
+            disabled={!!why || !!busy}
+            title={why ?? 'Apply what git declares'}
+            onClick={() => act('sync', `/api/v1/apps/${enc}/sync`, { prune: true })}
+            data-testid="sync-button"
+          >
+            {busy === 'sync' ? 'Syncing…' : 'Sync'}
+          </button>
+          <button
+            type="button"
+            onClick={() => act('refresh', `/api/v1/apps/${enc}/refresh`)}
+            disabled={!!busy}
+          >
+            Refresh
+          </button>
+        </div>
+      </div>
+      {why && (
+        <p className="muted small" data-testid="sync-disabled-reason">
+          {why}
+        </p>
+      )}
+      <ErrorNote error={app.error ?? actionError} />
+      {s && (
+        <div className="status-row">
+          <div>
+            <span className="label">Sync</span> <Badge status={s.sync} />
+          </div>
+          <div>
+            <span className="label">Health</span> <Badge status={s.health} />
+          </div>
+          <div>
+            <span className="label">Environment</span> {envName}
+          </div>
+          <div>
+            <span className="label">Revision</span> <code>{s.revision?.slice(0, 10) ?? '—'}</code>
+          </div>
+          {s.images.length > 0 && (
+            <div>
+              <span className="label">Images</span> {s.images.join(', ')}
+            </div>
+          )}
+        </div>
+      )}
+      {s?.message && (
+        <div className={`note tone-${/error|fail|degraded/i.test(s.message) ? 'bad' : 'muted'}`}>
+          {s.message}
+        </div>
+      )}
+      <h2>Resources</h2>
+      <ResourceTree roots={roots} onSelect={setSelected} />
+      {selected && (
+        <div className="card">
+          <strong>
+            {selected.kind}/{selected.name}
+          </strong>{' '}
+          <Badge status={selected.health} /> <span className="muted">{selected.message}</span>
+          <LiveYaml node={selected} />
+        </div>
+      )}
+      <h2>Diff</h2>
+      {diffs.filter((d) => d.status !== 'Synced').length === 0 && (
+        <p className="muted">Live state matches git.</p>
+      )}
+      {diffs
+        .filter((d) => d.status !== 'Synced')
+        .map((d, i) => {
+          const kind = d.ref?.kind ?? d.kind ?? '';
+          const nm = d.ref?.name ?? d.name ?? '';
+          return d.desiredYaml !== undefined || d.liveYaml !== undefined ? (
+            <YamlDiff
+              key={i}
+              title={`${kind}/${nm} (${d.status})`}
+              live={d.liveYaml ?? ''}
+              desired={d.desiredYaml ?? ''}
+            />
+          ) : (
+            <pre key={i} className="code">
+              {`${kind}/${nm} (${d.status})\n${d.diff ?? ''}`}
+            </pre>
+          );
+        })}
+      <h2>History</h2>
+      <table className="grid-table">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>When</th>
+            <th>Revision</th>
+            <th>Who</th>
+            <th>Result</th>
+            <th>Took</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(history.data?.items ?? []).map((h) => (
+            <tr key={h.id}>
+              <td>{h.id}</td>
+              <td>
+                <Ago time={h.startedAt ?? h.time} />
+              </td>
+              <td>
+                <code>{(h.revision ?? h.commit ?? '').slice(0, 7)}</code>{' '}
+                <span className="muted">{h.message}</span>
+              </td>
+              <td>{h.startedBy ?? h.initiator ?? h.author}</td>
+              <td>
+                <Badge status={h.result ?? h.phase} />
+              </td>
+              <td>
+                <Duration ms={h.durationMs} />
+              </td>
+              <td>
+                <button
+                  type="button"
+                  disabled={!!why || !!busy}
+                  title={why ?? `Roll back to ${h.id}`}
+                  onClick={() =>
+                    act('rollback', `/api/v1/apps/${enc}/rollback`, { id: h.id, revision: h.id })
+                  }
+                >
+                  Rollback
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function LiveYaml({ node }: { node: TreeNode }) {
+  const path = node.namespace
+    ? `/api/v1/apps/resource?kind=${encodeURIComponent(node.kind)}&namespace=${encodeURIComponent(node.namespace)}&name=${encodeURIComponent(node.name)}`
+    : null;
+  const res = useApi<{ yaml?: string }>(path);
+  if (!res.data?.yaml) return null;
+  return <pre className="code">{res.data.yaml}</pre>;
+}
