@@ -22,6 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   localcluster: ['core', 'store', 'auth', 'kube', 'oci'],
   gitops: ['core', 'store', 'auth', 'chart', 'template', 'kube', 'git', 'oci', 'scan'],
   pipeline: ['core', 'store', 'auth', 'git', 'oci', 'registry', 'gitops', 'scan'],
+  migrate: ['core'],
   server: ['*'],
   cli: ['*'],
 };

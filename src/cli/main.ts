@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, formatLocation, isSlipwayError, VERSION } from '../core/index.ts';
 import { registerAuthCommands } from './commands/auth.ts';
+import { registerImportCommands } from './commands/import.ts';
 import { registerUpCommand } from './commands/up.ts';
 import { type CliIO, createCliContext } from './context.ts';
 
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIO): Command {
 
   registerUpCommand(program, ctx);
   registerAuthCommands(program, ctx);
+  registerImportCommands(program, ctx);
 
   for (const cmd of program.commands) inheritSettings(cmd, io);
   return program;
