@@ -24,7 +24,9 @@ function renderOurs(): Map<number, string> {
     include: (name: unknown, data: unknown) => set.execute(String(name), data, { missingKey: 'zero' }),
   });
   const out = new Map<number, string>();
-  snippets.forEach((s, i) => set.parse(`hc/templates/_s${i}.tpl`, s));
+  snippets.forEach((s, i) => {
+    set.parse(`hc/templates/_s${i}.tpl`, s);
+  });
   const data = { Values: parseYaml(valuesText, { version: '1.1' }) as unknown };
   snippets.forEach((_s, i) => {
     try {
