@@ -78,3 +78,62 @@ test('execute() matches helm template on every snippet', {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const errorSnippets = readFileSync(join(here, 'testdata/error-snippets.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '');
+
+/** Helm's cleanupParseError, applied to our parse errors so they compare with helm's output. */
+function helmParseError(message: string): string {
+  const tokens = message.split(': ');
+  if (tokens.length === 1) return `parse error in (hc/templates/t.yaml): ${message}`;
+  return `parse error at (${tokens[1]}): ${tokens[tokens.length - 1]}`;
+}
+
+function ourError(snippet: string): string {
+  const set = new TemplateSet();
+  set.addFuncs(sprigFunctions({ now: () => fixedNow }));
+  try {
+    set.parse('hc/templates/t.yaml', snippet);
+  } catch (e) {
+    return helmParseError((e as Error).message);
+  }
+  try {
+    set.execute(
+      'hc/templates/t.yaml',
+      { Values: parseYaml(valuesText, { version: '1.1' }) as unknown },
+      { missingKey: 'zero' },
+    );
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(no error)';
+}
+
+function helmError(dir: string, snippet: string): string {
+  writeFileSync(join(dir, 'templates', 't.yaml'), snippet);
+  const r = spawnSync(helm, ['template', 'x', dir], { encoding: 'utf8' });
+  if (r.status === 0) return '(no error)';
+  const line = r.stderr.split('\n').find((l) => l.startsWith('Error: ')) ?? r.stderr;
+  return line.replace(/^Error: /, '');
+}
+
+test('execute() and parse() fail like helm template', {
+  skip: existsSync(helm) ? false : 'helm binary not installed',
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-tpl-'));
+  try {
+    mkdirSync(join(dir, 'templates'), { recursive: true });
+    writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: hc\nversion: 0.1.0\n');
+    writeFileSync(join(dir, 'values.yaml'), valuesText);
+    const mismatches: string[] = [];
+    for (const s of errorSnippets) {
+      const theirs = helmError(dir, s);
+      const ours = ourError(s);
+      if (theirs !== ours) mismatches.push(`${s}\n  helm: ${theirs}\n  ours: ${ours}`);
+    }
+    assert.deepEqual(mismatches, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 // Sprig's list and dict functions, including mergo's merge semantics for merge/mergeOverwrite.
 import type { TemplateFunction } from '../signature.ts';
-import { isGoMap, isPlainObject, typeName } from '../value.ts';
+import { isGoMap, isPlainObject, typeName, typedSlice } from '../value.ts';
 import { deepCopy, deepEqual, isEmpty, kindName, strval, toInt64 } from './convert.ts';
 import { sig } from './strings.ts';
 
@@ -275,10 +275,10 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
     }),
     until: sig(['int'])((count: unknown) => {
       const c = count as bigint;
-      return untilStep(0n, c, c < 0n ? -1n : 1n);
+      return typedSlice(untilStep(0n, c, c < 0n ? -1n : 1n), '[]int');
     }),
     untilStep: sig(['int', 'int', 'int'])((a: unknown, b: unknown, c: unknown) =>
-      untilStep(a as bigint, b as bigint, c as bigint),
+      typedSlice(untilStep(a as bigint, b as bigint, c as bigint), '[]int'),
     ),
     seq: sig([], 'int')(seq),
     // dicts
@@ -328,7 +328,7 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
     )((...dicts: unknown[]) => {
       const out: string[] = [];
       for (const d of dicts) if (d !== null) out.push(...Object.keys(toDict(d)));
-      return out;
+      return typedSlice(out, '[]string');
     }),
     values: sig(['map'])((d: unknown) => (d === null ? [] : Object.values(toDict(d)).map((v) => v ?? null))),
     pick: sig(
