@@ -11,9 +11,12 @@ import { TemplateSet, sprigFunctions } from './index.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const helm = join(here, '../../node_modules/.cache/slipway-tools/helm');
+/** One snippet a line; a line ending in " \\" continues on the next (joined by a newline). */
 const snippets = readFileSync(join(here, 'testdata/snippets.txt'), 'utf8')
+  .replaceAll(' \\\n', '\u0000')
   .split('\n')
-  .filter((l) => l.trim() !== '');
+  .filter((l) => l.trim() !== '')
+  .map((l) => l.replaceAll('\u0000', '\n'));
 const valuesText = readFileSync(join(here, 'testdata/values.yaml'), 'utf8');
 const fixedNow = new Date('2024-05-06T07:08:09Z');
 

@@ -41,21 +41,15 @@ function toDict(v: unknown): Dict {
 function mergeInto(dst: Dict, src: Dict, overwrite: boolean): void {
   for (const key of Object.keys(src)) {
     const s = src[key];
-    if (s === null || s === undefined) continue;
     const has = Object.hasOwn(dst, key);
-    const d = has ? dst[key] : undefined;
-    if (isGoMap(s)) {
-      if (has && isGoMap(d)) {
-        mergeInto(toDict(d), toDict(s), overwrite);
-        continue;
-      }
-      if (has && !isEmpty(d)) continue;
-      dst[key] = s;
+    if (s === null || s === undefined) {
+      // mergo skips nil sources, except that overwriting copies them.
+      if (overwrite) dst[key] = null;
       continue;
     }
-    if (Array.isArray(s)) {
-      if (has && !isEmpty(d) && !overwrite) continue;
-      dst[key] = s;
+    const d = has ? dst[key] : undefined;
+    if (isGoMap(s) && has && isGoMap(d)) {
+      mergeInto(toDict(d), toDict(s), overwrite);
       continue;
     }
     if (overwrite || !has || isEmpty(d)) dst[key] = s;

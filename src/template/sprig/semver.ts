@@ -149,14 +149,14 @@ function parseConstraint(c: string): Constraint {
   if (isX(major) || major === '') {
     ver = `0.0.0${pre}`;
     dirty = true;
-  } else if (isX(minor)) {
+  } else if (isX(minor) || minor === '') {
     minorDirty = true;
     dirty = true;
     ver = `${major}.0.0${pre}`;
-  } else if (isX(patch)) {
+  } else if (isX(patch) || patch === '') {
     dirty = true;
     patchDirty = true;
-    ver = `${major}${m[4]}.0${pre}`;
+    ver = `${major}.${minor}.0${pre}`;
   }
   let con: SemverVersion;
   try {
