@@ -67,6 +67,10 @@ test('execute() matches helm template on every snippet', {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-tpl-'));
   try {
     const theirs = renderHelm(dir);
+    if (process.env.UPDATE_GOLDEN === '1') {
+      const golden = Object.fromEntries(snippets.map((snip, i) => [snip, theirs.get(i) ?? null]));
+      writeFileSync(join(here, 'testdata/snippets.golden.json'), `${JSON.stringify(golden, null, 1)}\n`);
+    }
     const ours = renderOurs();
     const mismatches: string[] = [];
     snippets.forEach((s, i) => {
@@ -130,10 +134,15 @@ test('execute() and parse() fail like helm template', {
     writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: hc\nversion: 0.1.0\n');
     writeFileSync(join(dir, 'values.yaml'), valuesText);
     const mismatches: string[] = [];
+    const golden: Record<string, string> = {};
     for (const s of errorSnippets) {
       const theirs = helmError(dir, s);
+      golden[s] = theirs;
       const ours = ourError(s);
       if (theirs !== ours) mismatches.push(`${s}\n  helm: ${theirs}\n  ours: ${ours}`);
+    }
+    if (process.env.UPDATE_GOLDEN === '1') {
+      writeFileSync(join(here, 'testdata/errors.golden.json'), `${JSON.stringify(golden, null, 1)}\n`);
     }
     assert.deepEqual(mismatches, []);
   } finally {

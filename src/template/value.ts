@@ -127,9 +127,11 @@ export function mapGet(m: Record<string, unknown> | Map<unknown, unknown>, key: 
     const v = m.get(key);
     return v === undefined ? null : v;
   }
-  const k = String(key);
-  if (!Object.hasOwn(m, k)) return undefined;
+  const k = typeof key === 'string' ? key : String(key);
   const v = m[k];
+  // Fast path: an own data value. Inherited members (functions, __proto__) need the own-property check.
+  if (v !== undefined && typeof v !== 'function' && k !== '__proto__') return v;
+  if (!Object.hasOwn(m, k)) return undefined;
   return v === undefined ? null : v;
 }
 

@@ -244,8 +244,15 @@ function caret(v: SemverVersion, c: Constraint): boolean {
 }
 
 /** Sprig's semverCompare: whether `version` satisfies `constraint`. Throws on bad input. */
+const constraintCache = new Map<string, Constraint[][]>();
+
 export function semverCompare(constraint: string, version: string): boolean {
-  const groups = parseConstraints(constraint);
+  let groups = constraintCache.get(constraint);
+  if (!groups) {
+    groups = parseConstraints(constraint);
+    if (constraintCache.size > 1000) constraintCache.clear();
+    constraintCache.set(constraint, groups);
+  }
   const v = SemverVersion.parse(version);
   return groups.some((g) => g.every((c) => checkOne(v, c)));
 }

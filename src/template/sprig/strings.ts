@@ -1,7 +1,7 @@
 // Sprig's string functions.
 import { quoteGo, sprintf } from '../fmt.ts';
 import { type GoParamType, type TemplateFunction, withSignature } from '../signature.ts';
-import { GO_TYPE, typedSlice, utf8Bytes, utf8Decode } from '../value.ts';
+import { GO_TYPE, isAscii, typedSlice, utf8Bytes, utf8Decode, utf8Length } from '../value.ts';
 import { strslice, strval } from './convert.ts';
 
 export function sig(params: GoParamType[], variadic?: GoParamType) {
@@ -17,18 +17,12 @@ const num = (v: unknown): number => Number(v as bigint);
 
 /** Byte-indexed string slicing like Go's s[a:b]. */
 function byteSlice(s: string, start: number, end?: number): string {
-  let ascii = true;
-  for (let i = 0; i < s.length; i++)
-    if (s.charCodeAt(i) > 0x7f) {
-      ascii = false;
-      break;
-    }
-  if (ascii) return s.slice(start, end);
+  if (isAscii(s)) return s.slice(start, end);
   return utf8Decode(utf8Bytes(s).subarray(start, end));
 }
 
 function byteLen(s: string): number {
-  return utf8Bytes(s).length;
+  return utf8Length(s);
 }
 
 function trunc(c: number, s: string): string {
