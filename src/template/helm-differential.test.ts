@@ -1,7 +1,7 @@
 // Renders every snippet in testdata/snippets.txt through the real `helm template` and through TemplateSet,
 // and compares the outputs. Skips when the helm binary is absent.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,30 +117,48 @@ function ourError(snippet: string): string {
   return '(no error)';
 }
 
-function helmError(dir: string, snippet: string): string {
+/** Renders one snippet as the chart's only template in its own chart dir; returns helm's error line. */
+function helmError(dir: string, snippet: string): Promise<string> {
+  mkdirSync(join(dir, 'templates'), { recursive: true });
+  writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: hc\nversion: 0.1.0\n');
+  writeFileSync(join(dir, 'values.yaml'), valuesText);
   writeFileSync(join(dir, 'templates', 't.yaml'), snippet);
-  const r = spawnSync(helm, ['template', 'x', dir], { encoding: 'utf8' });
-  if (r.status === 0) return '(no error)';
-  const line = r.stderr.split('\n').find((l) => l.startsWith('Error: ')) ?? r.stderr;
-  return line.replace(/^Error: /, '');
+  return new Promise((resolve, reject) => {
+    const child = spawn(helm, ['template', 'x', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve('(no error)');
+      const line = stderr.split('\n').find((l) => l.startsWith('Error: ')) ?? stderr;
+      resolve(line.replace(/^Error: /, ''));
+    });
+  });
 }
 
 test('execute() and parse() fail like helm template', {
   skip: existsSync(helm) ? false : 'helm binary not installed',
-}, () => {
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-tpl-'));
   try {
-    mkdirSync(join(dir, 'templates'), { recursive: true });
-    writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: hc\nversion: 0.1.0\n');
-    writeFileSync(join(dir, 'values.yaml'), valuesText);
+    const results = new Array<string>(errorSnippets.length);
+    let next = 0;
+    const worker = async (w: number): Promise<void> => {
+      for (let i = next++; i < errorSnippets.length; i = next++) {
+        results[i] = await helmError(join(dir, `w${w}`), errorSnippets[i]!);
+      }
+    };
+    await Promise.all([0, 1, 2, 3].map(worker));
     const mismatches: string[] = [];
     const golden: Record<string, string> = {};
-    for (const s of errorSnippets) {
-      const theirs = helmError(dir, s);
+    errorSnippets.forEach((s, i) => {
+      const theirs = results[i]!;
       golden[s] = theirs;
       const ours = ourError(s);
       if (theirs !== ours) mismatches.push(`${s}\n  helm: ${theirs}\n  ours: ${ours}`);
-    }
+    });
     if (process.env.UPDATE_GOLDEN === '1') {
       writeFileSync(join(here, 'testdata/errors.golden.json'), `${JSON.stringify(golden, null, 1)}\n`);
     }
