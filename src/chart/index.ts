@@ -26,6 +26,8 @@ export {
   OCI_MANIFEST_MEDIA_TYPE,
 } from './load.ts';
 export type { LoadChartSourceOptions, RegistryAuth } from './load.ts';
+export { renderChart, mergeUserValues, ChartRenderError } from './render.ts';
+export type { RenderOptions, RenderResult } from './render.ts';
 export {
   INSTALL_ORDER,
   splitManifests,
