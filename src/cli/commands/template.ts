@@ -94,8 +94,8 @@ export async function runTemplate(
   }
 }
 
-/** Registers `slipway template [NAME] CHART` with helm's flags. */
-export function registerTemplateCommand(program: Command): void {
+/** Registers `slipway template [NAME] CHART` with helm's flags (`io` redirects output, for tests). */
+export function registerTemplateCommand(program: Command, io: TemplateCommandIO = {}): void {
   program
     .command('template')
     .description('render a chart locally and print the manifests, exactly like `helm template`')
@@ -117,7 +117,7 @@ export function registerTemplateCommand(program: Command): void {
     .option('--username <user>', 'registry username')
     .option('--password <password>', 'registry password')
     .action(async (first: string, second: string | undefined, flags: TemplateFlags) => {
-      const code = await runTemplate(second === undefined ? [first] : [first, second], flags);
+      const code = await runTemplate(second === undefined ? [first] : [first, second], flags, io);
       if (code !== 0) process.exitCode = code;
     });
 }
