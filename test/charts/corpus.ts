@@ -1,4 +1,4 @@
-// The differential chart corpus: each case under cases/ is rendered by Slipway and by the real helm binary
+// The differential chart corpus: each case under testdata/ is rendered by Slipway and by the real helm binary
 // with the same flags; outputs are compared document by document after YAML parsing.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { parse } from 'yaml';
 import { registerTemplateCommand } from '../../src/cli/commands/template.ts';
 
-export const CASES_DIR = resolve(import.meta.dirname, 'cases');
+export const CASES_DIR = resolve(import.meta.dirname, 'testdata');
 export const HELM = resolve(import.meta.dirname, '../../node_modules/.cache/slipway-tools/helm');
 
 export interface CorpusCase {
