@@ -31,7 +31,7 @@ describe('chart corpus against helm template', { skip }, () => {
   const helm = new Map<string, RunResult>();
   before(async () => {
     const results = await mapLimit(cases, 4, runHelm);
-    cases.forEach((c, i) => helm.set(c.name, results[i]!));
+    for (const [i, c] of cases.entries()) helm.set(c.name, results[i]!);
   });
 
   const check = async (c: CorpusCase) => {
