@@ -337,6 +337,7 @@ function fmtStringVerb(s: string, verb: string, f: Flags): string {
     case 's':
       return pad(truncRunes(s, f), f);
     case 'q':
+      s = truncRunes(s, f);
       if (f.sharp && canBackquote(s)) return pad('`' + s + '`', f);
       return pad(f.plus ? quoteGo(s, true) : quoteGo(s), f);
     case 'x':
@@ -548,12 +549,78 @@ function shortestDigits(v: number): { digits: string; dp: number } {
   return { digits: mant.replace(/0+$/, '') || '0', dp: exp + 1 };
 }
 
+/** The exact decimal expansion of a finite double: value = 0.DIGITS × 10^dp. */
+function exactDigits(v: number): { digits: string; dp: number } {
+  const a = Math.abs(v);
+  if (a === 0) return { digits: '0', dp: 1 };
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, a);
+  const hi = buf.getUint32(0);
+  const lo = buf.getUint32(4);
+  const bexp = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e2: number;
+  if (bexp === 0) e2 = -1074;
+  else {
+    mant |= 1n << 52n;
+    e2 = bexp - 1075;
+  }
+  let digits: string;
+  let dp: number;
+  if (e2 >= 0) {
+    digits = (mant << BigInt(e2)).toString();
+    dp = digits.length;
+  } else {
+    const scaled = mant * 5n ** BigInt(-e2);
+    digits = scaled.toString();
+    dp = digits.length + e2;
+  }
+  const trimmed = digits.replace(/0+$/, '');
+  return { digits: trimmed || '0', dp };
+}
+
+/** Rounds an exact expansion to n digits (n may be 0 or negative) with round-half-even, like strconv. */
+function roundDigits(d: { digits: string; dp: number }, n: number): { digits: string; dp: number } {
+  if (n >= d.digits.length) return d;
+  if (n < 0) return { digits: '0', dp: d.dp };
+  const keep = d.digits.slice(0, n);
+  const next = d.digits.charCodeAt(n) - 48;
+  const restNonZero = /[1-9]/.test(d.digits.slice(n + 1));
+  const lastOdd = n > 0 && (d.digits.charCodeAt(n - 1) - 48) % 2 === 1;
+  const up = next > 5 || (next === 5 && (restNonZero || lastOdd));
+  if (!up) return { digits: keep.replace(/0+$/, '') || '0', dp: keep === '' ? d.dp : d.dp };
+  // increment
+  const arr = keep.split('').map(Number);
+  let i = arr.length - 1;
+  while (i >= 0) {
+    if (arr[i]! < 9) {
+      arr[i]!++;
+      break;
+    }
+    arr[i] = 0;
+    i--;
+  }
+  if (i < 0) return { digits: '1', dp: d.dp + 1 };
+  return { digits: arr.join('').replace(/0+$/, '') || '0', dp: d.dp };
+}
+
 function roundedDigits(v: number, sig: number): { digits: string; dp: number } {
-  const s = Math.abs(v).toExponential(Math.max(0, Math.min(100, sig - 1)));
-  const e = s.indexOf('e');
-  const mant = s.slice(0, e).replace('.', '');
-  const exp = Number.parseInt(s.slice(e + 1), 10);
-  return { digits: mant, dp: exp + 1 };
+  const r = roundDigits(exactDigits(v), Math.max(sig, 0));
+  const digits = r.digits.length < sig ? r.digits + '0'.repeat(sig - r.digits.length) : r.digits;
+  return { digits, dp: r.dp };
+}
+
+/** %.<prec>f of |v| with Go's exact round-half-even. */
+function fixedDigits(v: number, prec: number): string {
+  const ex = exactDigits(v);
+  const r = roundDigits(ex, ex.dp + prec);
+  if (r.digits === '0' && (ex.dp + prec < 0 || r.dp <= -prec))
+    return prec > 0 ? '0.' + '0'.repeat(prec) : '0';
+  let s = fixedFromDigits(r.digits, r.dp);
+  const dot = s.indexOf('.');
+  const have = dot < 0 ? 0 : s.length - dot - 1;
+  if (prec > 0) s = (dot < 0 ? s + '.' : s) + '0'.repeat(prec - have);
+  return s;
 }
 
 function expString(exp: number, upper: boolean): string {
@@ -584,12 +651,8 @@ export function formatFloat(v: number, fmt: string, prec: number): string {
         if (a === 0) return sign + '0';
         return sign + fixedFromDigits(d.digits, d.dp);
       }
-      if (a >= 1e21) {
-        const int = BigInt(a).toString();
-        return sign + int + (prec > 0 ? '.' + '0'.repeat(prec) : '');
-      }
-      if (prec <= 100) return sign + a.toFixed(prec);
-      return sign + a.toFixed(100) + '0'.repeat(prec - 100);
+      if (a === 0) return sign + (prec > 0 ? '0.' + '0'.repeat(prec) : '0');
+      return sign + fixedDigits(a, prec);
     }
     default: {
       const upper = fmt === 'G';

@@ -45,20 +45,22 @@ export interface Token {
   line: number;
 }
 
-const KEYWORDS: Record<string, T> = {
-  '.': T.Dot,
-  block: T.Block,
-  break: T.Break,
-  continue: T.Continue,
-  define: T.Define,
-  else: T.Else,
-  end: T.End,
-  if: T.If,
-  range: T.Range,
-  nil: T.Nil,
-  template: T.Template,
-  with: T.With,
-};
+const KEYWORDS = new Map<string, T>(
+  Object.entries({
+    '.': T.Dot,
+    block: T.Block,
+    break: T.Break,
+    continue: T.Continue,
+    define: T.Define,
+    else: T.Else,
+    end: T.End,
+    if: T.If,
+    range: T.Range,
+    nil: T.Nil,
+    template: T.Template,
+    with: T.With,
+  }),
+);
 
 /** Go's item.String(), used in "unexpected X in Y" messages. */
 export function tokenString(t: Token): string {
@@ -333,7 +335,7 @@ export function lex(input: string, options: LexOptions): Token[] {
           while (p < n && isAlphaNumeric(input.charCodeAt(p))) p++;
           if (!atTerminator(p)) return error(`bad character ${unicodeName(input, p)}`, p);
           const word = input.slice(pos, p);
-          const kw = KEYWORDS[word];
+          const kw = KEYWORDS.get(word);
           pos = p;
           if (kw !== undefined && word !== '.') emit(kw, start, pos);
           else if (word === 'true' || word === 'false') emit(T.Bool, start, pos);
