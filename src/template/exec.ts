@@ -434,7 +434,16 @@ export class ExecState {
         }
         return v;
       }
-      if (!Array.isArray(receiver) && !(receiver instanceof Uint8Array) && name in receiver) {
+      // Arrays may carry Go methods as own function properties (Helm's VersionSet.Has on .Capabilities.APIVersions).
+      const arrayMethod =
+        Array.isArray(receiver) &&
+        Object.hasOwn(receiver, name) &&
+        typeof (receiver as unknown as Record<string, unknown>)[name] === 'function';
+      if (
+        (arrayMethod || !Array.isArray(receiver)) &&
+        !(receiver instanceof Uint8Array) &&
+        name in receiver
+      ) {
         const v = (receiver as Record<string, unknown>)[name];
         if (typeof v === 'function')
           return this.evalMethod(dot, v as TemplateFunction, receiver, node, name, args, final);

@@ -112,6 +112,7 @@ export async function runSlipway(c: CorpusCase): Promise<RunResult> {
     stderr: (t) => {
       stderr += t;
     },
+    exit: () => {},
   });
   await program.parseAsync(['template', c.release, join(c.dir, c.chart), ...absoluteArgs(c)], {
     from: 'user',

@@ -33,6 +33,8 @@ interface TemplateFlags {
 export interface TemplateCommandIO {
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
+  /** Receives a non-zero exit code; by default it becomes process.exitCode. */
+  exit?: (code: number) => void;
 }
 
 /** Reads the files named in `--set-file key=path,key2=path2` so the renderer stays pure. */
@@ -118,6 +120,9 @@ export function registerTemplateCommand(program: Command, io: TemplateCommandIO 
     .option('--password <password>', 'registry password')
     .action(async (first: string, second: string | undefined, flags: TemplateFlags) => {
       const code = await runTemplate(second === undefined ? [first] : [first, second], flags, io);
-      if (code !== 0) process.exitCode = code;
+      if (code !== 0) {
+        if (io.exit) io.exit(code);
+        else process.exitCode = code;
+      }
     });
 }
