@@ -194,13 +194,14 @@ const boolLike = new Set([
 
 function resolvesToNonString(s: string): boolean {
   if (boolLike.has(s)) return true;
-  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(s)) return true;
+  const plain = s.replace(/_/g, '');
+  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(plain)) return true;
+  if (/^[-+]?0[xob]?[0-9a-fA-F]+$/.test(plain) && /^[-+]?[0-9]/.test(s)) return true;
   if (/^[-+]?0x[0-9a-fA-F_]+$/.test(s) || /^[-+]?0b[01_]+$/.test(s) || /^[-+]?0o?[0-7_]+$/.test(s))
     return true;
   if (/^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$/.test(s)) return true;
   if (/^[-+]?\.(inf|Inf|INF)$/.test(s) || /^\.(nan|NaN|NAN)$/.test(s)) return true;
   if (/^\d{4}-\d\d?-\d\d?([Tt ]|$)/.test(s)) return true;
-  if (s === '<<') return true;
   return false;
 }
 
@@ -234,7 +235,7 @@ function quoteDouble(s: string): string {
 function scalarString(s: string): string {
   if (resolvesToNonString(s)) return quoteDouble(s);
   if (plainAllowed(s)) return s;
-  if (/[\u0000-\u0008\u000b-\u001f\u007f\n]/.test(s)) return quoteDouble(s);
+  if (/[\u0000-\u001f\u007f]/.test(s)) return quoteDouble(s);
   return `'${s.replace(/'/g, "''")}'`;
 }
 
@@ -279,7 +280,8 @@ function emitNode(v: unknown, indent: number, out: string[], seqIndent = 0): voi
         out.push(`${pad}${key}:`);
         emitNode(val, indent + seqIndent, out, seqIndent);
       } else {
-        out.push(`${pad}${key}: ${inline(val, indent + 2)}`);
+        const prefix = `${pad}${key}: `;
+        out.push(prefix + inline(val, indent + 2, prefix.length));
       }
     }
     return;
@@ -293,20 +295,54 @@ function emitNode(v: unknown, indent: number, out: string[], seqIndent = 0): voi
         sub[0] = `${pad}- ${first.slice(indent + 2)}`;
         out.push(...sub);
       } else {
-        out.push(`${pad}- ${inline(item, indent + 2)}`);
+        out.push(`${pad}- ${inline(item, indent + 2, indent + 2)}`);
       }
     }
     return;
   }
-  out.push(pad + inline(v, indent));
+  out.push(pad + inline(v, indent, indent));
 }
 
-function inline(v: unknown, indent: number): string {
+const BEST_WIDTH = 80;
+
+/** go-yaml v2 folds plain and single-quoted scalars at a space once the line is past 80 columns. */
+function fold(text: string, indent: number, column: number, quoted: boolean): string {
+  let out = '';
+  let col = column;
+  let spaces = false;
+  const chars = [...text];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!;
+    if (ch === ' ') {
+      const inner = !quoted || (i > 1 && i < chars.length - 2);
+      if (inner && !spaces && col > BEST_WIDTH && chars[i + 1] !== ' ') {
+        out += `\n${' '.repeat(indent)}`;
+        col = indent;
+      } else {
+        out += ch;
+        col++;
+      }
+      spaces = true;
+    } else {
+      out += ch;
+      col++;
+      spaces = false;
+    }
+  }
+  return out;
+}
+
+function inline(v: unknown, indent: number, column: number): string {
   if (isMap(v)) return '{}';
   if (Array.isArray(v)) return '[]';
-  if (typeof v === 'string' && v.includes('\n') && !resolvesToNonString(v)) {
-    const block = literalBlock(v, ' '.repeat(indent));
-    if (block !== undefined) return block;
+  if (typeof v === 'string') {
+    if (v.includes('\n') && !resolvesToNonString(v)) {
+      const block = literalBlock(v, ' '.repeat(indent));
+      if (block !== undefined) return block;
+    }
+    const s = scalarString(v);
+    if (s.startsWith('"') || !s.includes(' ')) return s;
+    return fold(s, indent, column, s.startsWith("'"));
   }
   return scalar(v);
 }
