@@ -3,8 +3,11 @@ import { Command, CommanderError } from 'commander';
 import { describeError, formatLocation, isSlipwayError, VERSION } from '../core/index.ts';
 import { registerAuthCommands } from './commands/auth.ts';
 import { registerImportCommands } from './commands/import.ts';
+import { registerTemplateCommand } from './commands/template.ts';
 import { registerUpCommand } from './commands/up.ts';
 import { type CliIO, createCliContext } from './context.ts';
+
+let exitCode = 0;
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('slipway');
@@ -30,6 +33,13 @@ export function buildProgram(io: CliIO): Command {
   registerUpCommand(program, ctx);
   registerAuthCommands(program, ctx);
   registerImportCommands(program, ctx);
+  registerTemplateCommand(program, {
+    stdout: (s) => io.out(s.replace(/\n$/, '')),
+    stderr: (s) => io.err(s.replace(/\n$/, '')),
+    exit: (code) => {
+      exitCode = code;
+    },
+  });
 
   for (const cmd of program.commands) inheritSettings(cmd, io);
   return program;
@@ -52,8 +62,9 @@ export async function main(argv: string[], io?: CliIO): Promise<number> {
   };
   const program = buildProgram(cliIO);
   try {
+    exitCode = 0;
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version'
