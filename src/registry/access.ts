@@ -138,10 +138,14 @@ export class RegistryAccess {
     } catch {
       throw new AuthenticationError('Invalid or expired registry token');
     }
-    if (payload.typ === 'refresh') throw new AuthenticationError('A refresh token cannot be used as an access token');
+    if (payload.typ === 'refresh')
+      throw new AuthenticationError('A refresh token cannot be used as an access token');
     const kind = payload.kind === 'user' || payload.kind === 'robot' ? payload.kind : 'anonymous';
     const caller: Caller = {
-      subject: kind === 'anonymous' ? ANONYMOUS : { kind, name: String(payload.sub ?? ''), role: null, bindings: [] },
+      subject:
+        kind === 'anonymous'
+          ? ANONYMOUS
+          : { kind, name: String(payload.sub ?? ''), role: null, bindings: [] },
       access: Array.isArray(payload.access) ? (payload.access as Access[]) : [],
     };
     if (this.#tokenCache.size >= CACHE_MAX) this.#tokenCache.clear();
@@ -165,13 +169,18 @@ export class RegistryAccess {
   allowed(subject: Subject, project: string, action: RegistryAction): boolean {
     const p = this.#projects.get(project);
     if (!p) return false;
-    return this.#auth.can(subject, POLICY_ACTION[action], { kind: 'project', name: project, public: p.public });
+    return this.#auth.can(subject, POLICY_ACTION[action], {
+      kind: 'project',
+      name: project,
+      public: p.public,
+    });
   }
 
   /** Whether a token's access claims cover `action` on `repo`. */
   static tokenCovers(access: Access[], repo: string, action: RegistryAction): boolean {
     return access.some(
-      (a) => a.type === 'repository' && a.name === repo && (a.actions.includes(action) || a.actions.includes('*')),
+      (a) =>
+        a.type === 'repository' && a.name === repo && (a.actions.includes(action) || a.actions.includes('*')),
     );
   }
 
@@ -193,10 +202,13 @@ export class RegistryAccess {
       for (const a of wanted) {
         if (a !== 'pull' && a !== 'push' && a !== 'delete') continue;
         // An admin asking for an unknown project gets the grant, so the push fails with a clear NAME_UNKNOWN.
-        const ok = exists ? this.allowed(subject, project, a) : this.#auth.can(subject, 'project.create', SYSTEM);
+        const ok = exists
+          ? this.allowed(subject, project, a)
+          : this.#auth.can(subject, 'project.create', SYSTEM);
         if (ok) actions.push(a);
       }
-      if (scope.actions.includes('*') && actions.length === 3) out.push({ type: 'repository', name: scope.name, actions: ['*'] });
+      if (scope.actions.includes('*') && actions.length === 3)
+        out.push({ type: 'repository', name: scope.name, actions: ['*'] });
       else out.push({ type: 'repository', name: scope.name, actions });
     }
     return out;
@@ -245,7 +257,8 @@ export class RegistryAccess {
         audience: TOKEN_SERVICE,
         currentDate: new Date(this.#clock.now()),
       });
-      if (payload.typ !== 'refresh' || typeof payload.sub !== 'string') throw new Error('not a refresh token');
+      if (payload.typ !== 'refresh' || typeof payload.sub !== 'string')
+        throw new Error('not a refresh token');
       if (payload.kind === 'robot') {
         const robot = this.#projects.robotSubject(payload.sub);
         if (!robot) throw new Error('robot gone');

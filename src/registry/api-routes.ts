@@ -1,7 +1,13 @@
 // The Docker token endpoint (`/service/token`) and the registry's REST API under `/api/v1/registry/`.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, Subject } from '../auth/index.ts';
-import { AuthenticationError, InputError, isSlipwayError, NotAllowedError, NotFoundError } from '../core/index.ts';
+import {
+  AuthenticationError,
+  InputError,
+  isSlipwayError,
+  NotAllowedError,
+  NotFoundError,
+} from '../core/index.ts';
 import type { RegistryAccess } from './access.ts';
 import { isRepositoryName, parseScope, type ScopeRequest } from './names.ts';
 import type { ProjectService, ProjectUpdate } from './projects.ts';
@@ -27,7 +33,8 @@ function str(b: Record<string, unknown>, name: string, required = true): string 
     if (required) throw new InputError(`Missing field "${name}"`, { location: { field: name } });
     return undefined;
   }
-  if (typeof v !== 'string') throw new InputError(`Field "${name}" must be a string`, { location: { field: name } });
+  if (typeof v !== 'string')
+    throw new InputError(`Field "${name}" must be a string`, { location: { field: name } });
   return v;
 }
 
@@ -75,9 +82,13 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
   }
 
   return async (app) => {
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    });
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
 
     // Docker registry token spec: GET with optional Basic credentials.
     app.get('/service/token', async (request, reply) => {
@@ -105,7 +116,9 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
         } else if (b.grant_type === 'password') {
           subject = await access.verifyPassword(b.username ?? '', b.password ?? '');
         } else {
-          throw new InputError(`Unsupported grant_type ${JSON.stringify(b.grant_type)}: use password or refresh_token`);
+          throw new InputError(
+            `Unsupported grant_type ${JSON.stringify(b.grant_type)}: use password or refresh_token`,
+          );
         }
         return await tokenReply(reply, subject, scopesOf(b.scope), b.access_type === 'offline', true);
       } catch (err) {
@@ -157,12 +170,14 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
       const b = bodyOf(request);
       const patch: ProjectUpdate = {};
       if (b.public !== undefined) {
-        if (typeof b.public !== 'boolean') throw new InputError('Field "public" must be true or false', { location: { field: 'public' } });
+        if (typeof b.public !== 'boolean')
+          throw new InputError('Field "public" must be true or false', { location: { field: 'public' } });
         patch.public = b.public;
       }
       if (b.quotaBytes !== undefined) patch.quotaBytes = b.quotaBytes as number | null;
       if (b.immutableTags !== undefined) patch.immutableTags = b.immutableTags as string[];
-      if (b.preventVulnerable !== undefined) patch.preventVulnerable = b.preventVulnerable as ProjectUpdate['preventVulnerable'];
+      if (b.preventVulnerable !== undefined)
+        patch.preventVulnerable = b.preventVulnerable as ProjectUpdate['preventVulnerable'];
       const updated = projects.update(request.params.project, patch, subject);
       return { ...updated, usageBytes: projects.usage(updated.name) };
     });
@@ -212,7 +227,9 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
       const b = bodyOf(request);
       const days = b.expiresInDays;
       if (days !== undefined && (typeof days !== 'number' || !(days > 0)))
-        throw new InputError('expiresInDays must be a positive number', { location: { field: 'expiresInDays' } });
+        throw new InputError('expiresInDays must be a positive number', {
+          location: { field: 'expiresInDays' },
+        });
       const { robot, secret } = projects.createRobot(
         request.params.project,
         {
@@ -256,7 +273,9 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
       const m = /^(.+)\/tags$/.exec(rest);
       const name = m ? m[1]! : rest;
       if (!isRepositoryName(name) || !name.includes('/'))
-        throw new InputError(`Invalid repository name ${JSON.stringify(name)}`, { location: { field: 'repository' } });
+        throw new InputError(`Invalid repository name ${JSON.stringify(name)}`, {
+          location: { field: 'repository' },
+        });
       const subject = await subjectOf(request);
       const project = name.slice(0, name.indexOf('/'));
       const p = projects.get(project);
@@ -271,10 +290,19 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
 
     app.post(`${base}/gc`, async (request) => {
       const subject = await requireUser(request);
-      if (subject.role !== 'admin') throw new NotAllowedError('Only administrators may run registry garbage collection');
+      if (subject.role !== 'admin')
+        throw new NotAllowedError('Only administrators may run registry garbage collection');
       const b = bodyOf(request);
-      const result = await service.gc({ dryRun: b.dryRun === true, deleteUntagged: b.deleteUntagged === true });
-      auth.audit({ actor: subject, action: 'registry.gc', resource: 'registry', details: { dryRun: result.dryRun, blobs: result.deletedBlobs.length, bytes: result.freedBytes } });
+      const result = await service.gc({
+        dryRun: b.dryRun === true,
+        deleteUntagged: b.deleteUntagged === true,
+      });
+      auth.audit({
+        actor: subject,
+        action: 'registry.gc',
+        resource: 'registry',
+        details: { dryRun: result.dryRun, blobs: result.deletedBlobs.length, bytes: result.freedBytes },
+      });
       return result;
     });
   };

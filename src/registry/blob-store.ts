@@ -42,7 +42,8 @@ export class BlobStore {
   }
 
   uploadPath(id: string): string {
-    if (!UPLOAD_ID_RE.test(id)) throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${JSON.stringify(id)}`);
+    if (!UPLOAD_ID_RE.test(id))
+      throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${JSON.stringify(id)}`);
     return join(this.#uploads, id);
   }
 
@@ -65,12 +66,18 @@ export class BlobStore {
    * Appends `source` to an upload at byte `start` (which must be its current size) while hashing.
    * Returns the new size. A failed or interrupted append drops the running hash (completion re-reads).
    */
-  async appendUpload(id: string, source: Readable, start: number | undefined, maxBytes?: number): Promise<number> {
+  async appendUpload(
+    id: string,
+    source: Readable,
+    start: number | undefined,
+    maxBytes?: number,
+  ): Promise<number> {
     const path = this.uploadPath(id);
     let state = this.#hashes.get(id);
     const size = state && !state.busy ? state.offset : await this.uploadSize(id);
     if (size === undefined) throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${id}`);
-    if (state?.busy) throw new OciError('RANGE_INVALID', `Upload ${id} is receiving another chunk`, { status: 416 });
+    if (state?.busy)
+      throw new OciError('RANGE_INVALID', `Upload ${id} is receiving another chunk`, { status: 416 });
     if (start !== undefined && start !== size) {
       throw new OciError('RANGE_INVALID', `Chunk starts at ${start} but the upload has ${size} bytes`, {
         status: 416,

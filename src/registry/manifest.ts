@@ -65,9 +65,13 @@ function parseList(v: unknown, field: string): Descriptor[] {
  */
 export function parseManifest(body: Uint8Array, contentType: string | undefined): ParsedManifest {
   if (body.length > MAX_MANIFEST_BYTES) {
-    throw new OciError('SIZE_INVALID', `Manifest is ${body.length} bytes; the limit is ${MAX_MANIFEST_BYTES}`, {
-      status: 413,
-    });
+    throw new OciError(
+      'SIZE_INVALID',
+      `Manifest is ${body.length} bytes; the limit is ${MAX_MANIFEST_BYTES}`,
+      {
+        status: 413,
+      },
+    );
   }
   let doc: unknown;
   try {
@@ -78,9 +82,12 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined)
   if (!isObject(doc)) throw invalid('Manifest must be a JSON object');
   const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
   const header = contentType?.split(';')[0]?.trim();
-  const headerType = header && header !== 'application/json' && header !== 'application/octet-stream' ? header : undefined;
+  const headerType =
+    header && header !== 'application/json' && header !== 'application/octet-stream' ? header : undefined;
   if (declared && headerType && declared !== headerType) {
-    throw invalid(`Manifest mediaType ${JSON.stringify(declared)} differs from Content-Type ${JSON.stringify(headerType)}`);
+    throw invalid(
+      `Manifest mediaType ${JSON.stringify(declared)} differs from Content-Type ${JSON.stringify(headerType)}`,
+    );
   }
   let mediaType = declared ?? headerType;
   if (!mediaType) {
@@ -97,7 +104,8 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined)
   const annotations = isObject(doc.annotations) ? (doc.annotations as Record<string, string>) : undefined;
   const artifactTypeField = typeof doc.artifactType === 'string' ? doc.artifactType : undefined;
   if (isIndexMediaType(mediaType)) {
-    if (!Array.isArray(doc.manifests)) throw invalid('An index needs a manifests array', { field: 'manifests' });
+    if (!Array.isArray(doc.manifests))
+      throw invalid('An index needs a manifests array', { field: 'manifests' });
     return {
       mediaType,
       manifests: parseList(doc.manifests, 'manifests'),
@@ -124,7 +132,9 @@ export function parseManifest(body: Uint8Array, contentType: string | undefined)
 
 /** Layers that live elsewhere (non-distributable, with `urls`) need not be in the registry. */
 export function isForeignLayer(d: Descriptor): boolean {
-  return (d.urls?.length ?? 0) > 0 || d.mediaType.includes('.foreign.') || d.mediaType.includes('nondistributable');
+  return (
+    (d.urls?.length ?? 0) > 0 || d.mediaType.includes('.foreign.') || d.mediaType.includes('nondistributable')
+  );
 }
 
 /**

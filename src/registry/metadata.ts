@@ -96,7 +96,9 @@ export function prepareStatements(store: Store) {
        WHERE r.project = ? AND rb.digest = ? LIMIT 1`,
     ),
     robotGet: db.prepare<[string], RobotRow>('SELECT * FROM registry_robots WHERE name = ?'),
-    robotList: db.prepare<[string], RobotRow>('SELECT * FROM registry_robots WHERE project = ? ORDER BY name'),
+    robotList: db.prepare<[string], RobotRow>(
+      'SELECT * FROM registry_robots WHERE project = ? ORDER BY name',
+    ),
     robotInsert: db.prepare(
       `INSERT INTO registry_robots (name, project, short_name, permission, secret_hash, created_at, created_by, expires_at)
        VALUES (@name, @project, @short_name, @permission, @secret_hash, @created_at, @created_by, @expires_at)`,
@@ -106,7 +108,9 @@ export function prepareStatements(store: Store) {
     repoInsert: db.prepare<[string, string, number]>(
       'INSERT OR IGNORE INTO registry_repositories (name, project, created_at) VALUES (?, ?, ?)',
     ),
-    repoExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM registry_repositories WHERE name = ?'),
+    repoExists: db.prepare<[string], { one: number }>(
+      'SELECT 1 AS one FROM registry_repositories WHERE name = ?',
+    ),
     repoList: db.prepare<[string, number], { name: string }>(
       'SELECT name FROM registry_repositories WHERE name > ? ORDER BY name LIMIT ?',
     ),
@@ -136,7 +140,9 @@ export function prepareStatements(store: Store) {
       `INSERT INTO registry_repo_blobs (repo, digest, linked_at) VALUES (?, ?, ?)
        ON CONFLICT (repo, digest) DO UPDATE SET linked_at = excluded.linked_at`,
     ),
-    repoBlobUnlink: db.prepare<[string, string]>('DELETE FROM registry_repo_blobs WHERE repo = ? AND digest = ?'),
+    repoBlobUnlink: db.prepare<[string, string]>(
+      'DELETE FROM registry_repo_blobs WHERE repo = ? AND digest = ?',
+    ),
     repoBlobUnlinkAll: db.prepare<[string]>('DELETE FROM registry_repo_blobs WHERE digest = ?'),
     blobRecentlyLinked: db.prepare<[string, number], { one: number }>(
       'SELECT 1 AS one FROM registry_repo_blobs WHERE digest = ? AND linked_at > ? LIMIT 1',
@@ -155,7 +161,9 @@ export function prepareStatements(store: Store) {
       `INSERT OR IGNORE INTO registry_manifests (repo, digest, media_type, size, artifact_type, subject, annotations, created_at)
        VALUES (@repo, @digest, @media_type, @size, @artifact_type, @subject, @annotations, @created_at)`,
     ),
-    manifestDelete: db.prepare<[string, string]>('DELETE FROM registry_manifests WHERE repo = ? AND digest = ?'),
+    manifestDelete: db.prepare<[string, string]>(
+      'DELETE FROM registry_manifests WHERE repo = ? AND digest = ?',
+    ),
     manifestAnywhere: db.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM registry_manifests WHERE digest = ? LIMIT 1',
     ),
@@ -169,7 +177,9 @@ export function prepareStatements(store: Store) {
     refInsert: db.prepare<[string, string]>(
       'INSERT OR IGNORE INTO registry_manifest_refs (digest, child) VALUES (?, ?)',
     ),
-    refsOf: db.prepare<[string], { child: string }>('SELECT child FROM registry_manifest_refs WHERE digest = ?'),
+    refsOf: db.prepare<[string], { child: string }>(
+      'SELECT child FROM registry_manifest_refs WHERE digest = ?',
+    ),
 
     tagGet: db.prepare<[string, string], { digest: string }>(
       'SELECT digest FROM registry_tags WHERE repo = ? AND tag = ?',
@@ -186,7 +196,10 @@ export function prepareStatements(store: Store) {
     tagList: db.prepare<[string, string, number], { tag: string }>(
       'SELECT tag FROM registry_tags WHERE repo = ? AND tag > ? ORDER BY tag LIMIT ?',
     ),
-    tagListDetailed: db.prepare<[string], { tag: string; digest: string; updated_at: number; media_type: string; size: number }>(
+    tagListDetailed: db.prepare<
+      [string],
+      { tag: string; digest: string; updated_at: number; media_type: string; size: number }
+    >(
       `SELECT t.tag, t.digest, t.updated_at, m.media_type, m.size FROM registry_tags t
        JOIN registry_manifests m ON m.repo = t.repo AND m.digest = t.digest WHERE t.repo = ? ORDER BY t.tag`,
     ),
@@ -199,7 +212,9 @@ export function prepareStatements(store: Store) {
     ),
     uploadTouch: db.prepare<[number, string]>('UPDATE registry_uploads SET updated_at = ? WHERE id = ?'),
     uploadDelete: db.prepare<[string]>('DELETE FROM registry_uploads WHERE id = ?'),
-    uploadsExpired: db.prepare<[number], { id: string }>('SELECT id FROM registry_uploads WHERE updated_at < ?'),
+    uploadsExpired: db.prepare<[number], { id: string }>(
+      'SELECT id FROM registry_uploads WHERE updated_at < ?',
+    ),
     uploadIds: db.prepare<[], { id: string }>('SELECT id FROM registry_uploads'),
 
     liveDigests: db.prepare<[], { digest: string }>(

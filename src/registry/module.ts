@@ -104,13 +104,17 @@ export function createRegistry(deps: RegistryDeps): RegistryModule {
     const gcEvery = opts.gcIntervalSeconds ?? 6 * 3600;
     if (gcEvery > 0) {
       const t = setInterval(() => {
-        service.gc().catch((err: unknown) => deps.logger.error({ err }, 'registry garbage collection failed'));
+        service
+          .gc()
+          .catch((err: unknown) => deps.logger.error({ err }, 'registry garbage collection failed'));
       }, gcEvery * 1000);
       t.unref();
       timers.push(t);
     }
     const t = setInterval(() => {
-      service.expireUploads().catch((err: unknown) => deps.logger.error({ err }, 'registry upload expiry failed'));
+      service
+        .expireUploads()
+        .catch((err: unknown) => deps.logger.error({ err }, 'registry upload expiry failed'));
     }, 600_000);
     t.unref();
     timers.push(t);

@@ -52,7 +52,11 @@ export class OciError extends Error {
   body(): { errors: { code: string; message: string; detail?: unknown }[] } {
     return {
       errors: [
-        { code: this.code, message: this.message, ...(this.detail !== undefined ? { detail: this.detail } : {}) },
+        {
+          code: this.code,
+          message: this.message,
+          ...(this.detail !== undefined ? { detail: this.detail } : {}),
+        },
       ],
     };
   }

@@ -151,7 +151,8 @@ export class ProjectService {
 
   require(name: string): Project {
     const p = this.get(name);
-    if (!p) throw new NotFoundError(`Registry project "${name}" not found`, { location: { field: 'project' } });
+    if (!p)
+      throw new NotFoundError(`Registry project "${name}" not found`, { location: { field: 'project' } });
     return p;
   }
 
@@ -194,7 +195,12 @@ export class ProjectService {
       if (typeof actor !== 'string' && actor.kind === 'user' && actor.role !== 'admin') {
         this.#auth.bind(actor.name, { scope: 'project', name, role: 'admin' }, actor);
       }
-      this.#auth.audit({ actor, action: 'registry.project.create', resource: `project/${name}`, details: { public: input.public === true } });
+      this.#auth.audit({
+        actor,
+        action: 'registry.project.create',
+        resource: `project/${name}`,
+        details: { public: input.public === true },
+      });
     })();
     return this.require(name);
   }
@@ -205,7 +211,9 @@ export class ProjectService {
       name,
       public: (patch.public ?? p.public) ? 1 : 0,
       quota_bytes: patch.quotaBytes !== undefined ? checkQuota(patch.quotaBytes) : p.quotaBytes,
-      immutable_tags: JSON.stringify(patch.immutableTags !== undefined ? checkRules(patch.immutableTags) : p.immutableTags),
+      immutable_tags: JSON.stringify(
+        patch.immutableTags !== undefined ? checkRules(patch.immutableTags) : p.immutableTags,
+      ),
       prevent_vulnerable: JSON.stringify(
         patch.preventVulnerable !== undefined ? checkSeverity(patch.preventVulnerable) : p.preventVulnerable,
       ),
@@ -214,7 +222,12 @@ export class ProjectService {
     this.#s.projectUpdate.run(next);
     this.#cache.delete(name);
     this.#matchers.delete(name);
-    this.#auth.audit({ actor, action: 'registry.project.update', resource: `project/${name}`, details: { ...patch } });
+    this.#auth.audit({
+      actor,
+      action: 'registry.project.update',
+      resource: `project/${name}`,
+      details: { ...patch },
+    });
     return this.require(name);
   }
 
@@ -223,7 +236,9 @@ export class ProjectService {
     this.require(name);
     const repos = this.#s.repoCountByProject.get(name)?.n ?? 0;
     if (repos > 0)
-      throw new ConflictError(`Registry project "${name}" still has ${repos} repositories; delete them first`);
+      throw new ConflictError(
+        `Registry project "${name}" still has ${repos} repositories; delete them first`,
+      );
     for (const m of this.members(name)) this.#auth.unbind(m.user, { scope: 'project', name }, actor);
     this.#s.projectDelete.run(name);
     this.#cache.delete(name);
@@ -236,7 +251,9 @@ export class ProjectService {
     this.require(project);
     const out: Member[] = [];
     for (const u of this.#auth.listUsers()) {
-      for (const b of u.bindings) if (b.scope === 'project' && b.name === project) out.push({ user: u.name, role: b.role as ProjectRole });
+      for (const b of u.bindings)
+        if (b.scope === 'project' && b.name === project)
+          out.push({ user: u.name, role: b.role as ProjectRole });
     }
     return out;
   }
@@ -244,9 +261,12 @@ export class ProjectService {
   addMember(project: string, user: string, role: string, actor: Subject | string): Member {
     this.require(project);
     if (!isProjectRole(role))
-      throw new InputError(`Invalid project role ${JSON.stringify(role)}: use admin, maintainer, developer or guest`, {
-        location: { field: 'role' },
-      });
+      throw new InputError(
+        `Invalid project role ${JSON.stringify(role)}: use admin, maintainer, developer or guest`,
+        {
+          location: { field: 'role' },
+        },
+      );
     this.#auth.bind(user, { scope: 'project', name: project, role } as Binding, actor);
     return { user, role };
   }
@@ -274,7 +294,9 @@ export class ProjectService {
     const name = `robot$${project}+${short}`;
     const secret = randomBytes(24).toString('base64url');
     const expires =
-      input.expiresInDays !== undefined ? new Date(this.#clock.now() + input.expiresInDays * 86400_000).toISOString() : null;
+      input.expiresInDays !== undefined
+        ? new Date(this.#clock.now() + input.expiresInDays * 86400_000).toISOString()
+        : null;
     this.#s.db.transaction(() => {
       if (this.#s.robotGet.get(name)) throw new ConflictError(`Robot "${name}" already exists`);
       this.#s.robotInsert.run({
@@ -287,7 +309,12 @@ export class ProjectService {
         created_by: actorName(actor),
         expires_at: expires,
       });
-      this.#auth.audit({ actor, action: 'registry.robot.create', resource: `project/${project}/robot/${short}`, details: { permission } });
+      this.#auth.audit({
+        actor,
+        action: 'registry.robot.create',
+        resource: `project/${project}/robot/${short}`,
+        details: { permission },
+      });
     })();
     return { robot: toRobot(this.#s.robotGet.get(name)!), secret };
   }
@@ -302,7 +329,11 @@ export class ProjectService {
     const row = this.#s.robotGet.get(full);
     if (!row || row.project !== project) throw new NotFoundError(`Robot "${full}" not found`);
     this.#s.robotDelete.run(full);
-    this.#auth.audit({ actor, action: 'registry.robot.delete', resource: `project/${project}/robot/${row.short_name}` });
+    this.#auth.audit({
+      actor,
+      action: 'registry.robot.delete',
+      resource: `project/${project}/robot/${row.short_name}`,
+    });
   }
 
   /** The subject of a robot whose secret checks out, or undefined. */
@@ -326,7 +357,9 @@ export class ProjectService {
       kind: 'robot',
       name: row.name,
       role: null,
-      bindings: [{ scope: 'project', name: row.project, role: row.permission === 'push' ? 'developer' : 'guest' }],
+      bindings: [
+        { scope: 'project', name: row.project, role: row.permission === 'push' ? 'developer' : 'guest' },
+      ],
     };
   }
 
@@ -350,25 +383,43 @@ export class ProjectService {
   }
 
   /** Throws DENIED when `tag` is immutable and already points at another manifest. */
-  checkTagMutable(project: string, repo: string, tag: string, current: string | undefined, next: string): void {
+  checkTagMutable(
+    project: string,
+    repo: string,
+    tag: string,
+    current: string | undefined,
+    next: string,
+  ): void {
     if (current === undefined || current === next) return;
     if (this.#isImmutable(project, repo, tag))
-      throw new OciError('DENIED', `Tag ${repo}:${tag} is immutable in project "${project}" and cannot be overwritten`, {
-        detail: { repository: repo, tag },
-      });
+      throw new OciError(
+        'DENIED',
+        `Tag ${repo}:${tag} is immutable in project "${project}" and cannot be overwritten`,
+        {
+          detail: { repository: repo, tag },
+        },
+      );
   }
 
   /** Throws DENIED when `tag` is immutable. */
   checkTagDeletable(project: string, repo: string, tag: string): void {
     if (this.#isImmutable(project, repo, tag))
-      throw new OciError('DENIED', `Tag ${repo}:${tag} is immutable in project "${project}" and cannot be deleted`, {
-        detail: { repository: repo, tag },
-      });
+      throw new OciError(
+        'DENIED',
+        `Tag ${repo}:${tag} is immutable in project "${project}" and cannot be deleted`,
+        {
+          detail: { repository: repo, tag },
+        },
+      );
   }
 
   /** For the REST layer: may `subject` see this project at all? */
   visibleTo(project: Project, subject: Subject): boolean {
-    return this.#auth.can(subject, 'registry.pull', { kind: 'project', name: project.name, public: project.public });
+    return this.#auth.can(subject, 'registry.pull', {
+      kind: 'project',
+      name: project.name,
+      public: project.public,
+    });
   }
 
   requireAdmin(subject: Subject, project: string): Project {

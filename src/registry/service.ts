@@ -193,7 +193,8 @@ export class RegistryService {
     } catch {
       row = undefined;
     }
-    if (!row || row.repo !== repo) throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${JSON.stringify(id)}`);
+    if (!row || row.repo !== repo)
+      throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${JSON.stringify(id)}`);
   }
 
   async uploadSize(repo: string, id: string): Promise<number> {
@@ -243,11 +244,16 @@ export class RegistryService {
   }
 
   /** Stores a blob from a stream or buffer in one go (for in-process callers such as the image builder). */
-  async putBlob(repo: string, data: Readable | Uint8Array, digest?: string): Promise<{ digest: string; size: number }> {
+  async putBlob(
+    repo: string,
+    data: Readable | Uint8Array,
+    digest?: string,
+  ): Promise<{ digest: string; size: number }> {
     parseRepository(repo);
     let expected = digest;
     if (expected === undefined) {
-      if (!(data instanceof Uint8Array)) throw new OciError('DIGEST_INVALID', 'putBlob of a stream needs its digest');
+      if (!(data instanceof Uint8Array))
+        throw new OciError('DIGEST_INVALID', 'putBlob of a stream needs its digest');
       expected = `sha256:${createHash('sha256').update(data).digest('hex')}`;
     }
     const existing = this.blobSizeAnywhere(expected);
@@ -269,7 +275,9 @@ export class RegistryService {
   statManifest(repo: string, reference: string): ManifestInfo | undefined {
     const ref = parseReference(reference);
     const row =
-      ref.kind === 'tag' ? this.#s.manifestByTag.get(repo, ref.tag) : this.#s.manifestGet.get(repo, ref.digest);
+      ref.kind === 'tag'
+        ? this.#s.manifestByTag.get(repo, ref.tag)
+        : this.#s.manifestGet.get(repo, ref.digest);
     return row ? toInfo(row) : undefined;
   }
 
@@ -316,18 +324,25 @@ export class RegistryService {
     const parsed = parseManifest(body, contentType);
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     if (ref.kind === 'digest' && ref.digest !== digest) {
-      if (!ref.digest.startsWith('sha512:') || ref.digest !== `sha512:${createHash('sha512').update(body).digest('hex')}`)
+      if (
+        !ref.digest.startsWith('sha512:') ||
+        ref.digest !== `sha512:${createHash('sha512').update(body).digest('hex')}`
+      )
         throw new OciError('DIGEST_INVALID', `Manifest digest is ${digest}, not ${ref.digest}`, {
           detail: { expected: ref.digest, actual: digest },
         });
     }
     const storedDigest = ref.kind === 'digest' ? ref.digest : digest;
-    if (ref.kind === 'tag') this.projects.checkTagMutable(project, repo, ref.tag, this.resolveTag(repo, ref.tag), storedDigest);
+    if (ref.kind === 'tag')
+      this.projects.checkTagMutable(project, repo, ref.tag, this.resolveTag(repo, ref.tag), storedDigest);
     this.#checkReferences(repo, parsed.blobs, parsed.manifests);
 
     this.#hold(storedDigest);
     try {
-      if (this.blobSizeAnywhere(storedDigest) === undefined || (await this.#blobs.blobSize(storedDigest)) === undefined) {
+      if (
+        this.blobSizeAnywhere(storedDigest) === undefined ||
+        (await this.#blobs.blobSize(storedDigest)) === undefined
+      ) {
         await this.#blobs.writeSmallBlob(randomBytes(18).toString('base64url'), body, storedDigest);
       }
       const now = this.#now();
@@ -372,21 +387,33 @@ export class RegistryService {
       if (isForeignLayer(d)) continue;
       const size = this.statBlob(repo, d.digest);
       if (size === undefined) {
-        throw new OciError('MANIFEST_BLOB_UNKNOWN', `Blob ${d.digest} is not in repository ${repo}; push it first`, {
-          detail: { digest: d.digest },
-        });
+        throw new OciError(
+          'MANIFEST_BLOB_UNKNOWN',
+          `Blob ${d.digest} is not in repository ${repo}; push it first`,
+          {
+            detail: { digest: d.digest },
+          },
+        );
       }
       if (size !== d.size) {
-        throw new OciError('MANIFEST_INVALID', `Blob ${d.digest} has ${size} bytes but the manifest says ${d.size}`, {
-          detail: { digest: d.digest, size, declared: d.size },
-        });
+        throw new OciError(
+          'MANIFEST_INVALID',
+          `Blob ${d.digest} has ${size} bytes but the manifest says ${d.size}`,
+          {
+            detail: { digest: d.digest, size, declared: d.size },
+          },
+        );
       }
     }
     for (const d of manifests) {
       if (!this.#s.manifestGet.get(repo, d.digest)) {
-        throw new OciError('MANIFEST_BLOB_UNKNOWN', `Manifest ${d.digest} is not in repository ${repo}; push it first`, {
-          detail: { digest: d.digest },
-        });
+        throw new OciError(
+          'MANIFEST_BLOB_UNKNOWN',
+          `Manifest ${d.digest} is not in repository ${repo}; push it first`,
+          {
+            detail: { digest: d.digest },
+          },
+        );
       }
     }
   }
@@ -424,7 +451,9 @@ export class RegistryService {
   }
 
   /** Tags with their digests, media types and sizes (for the REST API and UI). */
-  listTagDetails(repo: string): { tag: string; digest: string; mediaType: string; size: number; pushedAt: string }[] {
+  listTagDetails(
+    repo: string,
+  ): { tag: string; digest: string; mediaType: string; size: number; pushedAt: string }[] {
     return this.#s.tagListDetailed.all(repo).map((r) => ({
       tag: r.tag,
       digest: r.digest,
@@ -439,7 +468,9 @@ export class RegistryService {
   }
 
   /** Repository names in order after `last` (at most `n`), filtered by `visible`. */
-  listRepositories(options: { n?: number; last?: string; visible?: (repo: string) => boolean } = {}): string[] {
+  listRepositories(
+    options: { n?: number; last?: string; visible?: (repo: string) => boolean } = {},
+  ): string[] {
     const out: string[] = [];
     let last = options.last ?? '';
     const want = options.n ?? Number.POSITIVE_INFINITY;
@@ -456,7 +487,9 @@ export class RegistryService {
   }
 
   /** Repositories of one project with their tag counts. */
-  listProjectRepositories(project: string): { name: string; tags: number; manifests: number; createdAt: string }[] {
+  listProjectRepositories(
+    project: string,
+  ): { name: string; tags: number; manifests: number; createdAt: string }[] {
     return this.#s.repoListByProject.all(project).map((r) => ({
       name: r.name,
       tags: this.#s.tagListDetailed.all(r.name).length,
@@ -466,7 +499,11 @@ export class RegistryService {
   }
 
   /** Manifests in `repo` whose `subject` is `digest`, as an OCI index body. */
-  referrers(repo: string, digest: string, artifactType?: string): { index: Record<string, unknown>; filtered: boolean } {
+  referrers(
+    repo: string,
+    digest: string,
+    artifactType?: string,
+  ): { index: Record<string, unknown>; filtered: boolean } {
     const rows = this.#s.manifestReferrers.all(repo, digest);
     const manifests = rows
       .filter((r) => artifactType === undefined || r.artifact_type === artifactType)
@@ -559,7 +596,12 @@ export class RegistryService {
     result.removedUploads = await this.expireUploads(dryRun);
     if (result.deletedBlobs.length > 0 || result.removedUploads > 0)
       this.#logger.info(
-        { blobs: result.deletedBlobs.length, bytes: result.freedBytes, uploads: result.removedUploads, dryRun },
+        {
+          blobs: result.deletedBlobs.length,
+          bytes: result.freedBytes,
+          uploads: result.removedUploads,
+          dryRun,
+        },
         'registry garbage collection',
       );
     return result;

@@ -13,7 +13,13 @@ export async function startRegistryServer(options: RegistryOptions = {}): Promis
   let registry: RegistryModule | undefined;
   const server = await startTestServer({
     extraModules: (ctx) => {
-      registry = createRegistry({ ...ctx, registry: { gcIntervalSeconds: 0, ...options }, get publicUrl() { return ctx.publicUrl; } });
+      registry = createRegistry({
+        ...ctx,
+        registry: { gcIntervalSeconds: 0, ...options },
+        get publicUrl() {
+          return ctx.publicUrl;
+        },
+      });
       return registry.mounts;
     },
   });
@@ -49,19 +55,31 @@ export async function pushImage(
   repo: string,
   tag: string,
   auth: string,
-  options: { layers?: Uint8Array[]; subject?: { digest: string; size: number; mediaType: string }; artifactType?: string } = {},
+  options: {
+    layers?: Uint8Array[];
+    subject?: { digest: string; size: number; mediaType: string };
+    artifactType?: string;
+  } = {},
 ): Promise<{ digest: string; body: string }> {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', tag, n: Math.random() }));
   const configDigest = await pushBlob(url, repo, config, auth);
   const layers = [];
   for (const l of options.layers ?? [Buffer.from(`layer of ${repo}:${tag}`)]) {
-    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: await pushBlob(url, repo, l, auth), size: l.length });
+    layers.push({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: await pushBlob(url, repo, l, auth),
+      size: l.length,
+    });
   }
   const manifest = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     ...(options.artifactType ? { artifactType: options.artifactType } : {}),
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: configDigest,
+      size: config.length,
+    },
     layers,
     ...(options.subject ? { subject: options.subject } : {}),
   };
@@ -98,7 +116,11 @@ export async function writeOciLayout(
   for (let i = 0; i < options.layers; i++) {
     // Real gzip (of random bytes) so clients copy the layer as it is instead of compressing it.
     const data = gzipSync(randomBytes(options.layerSize), { level: 1 });
-    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await put(data), size: data.length });
+    layers.push({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: await put(data),
+      size: data.length,
+    });
   }
   const config = Buffer.from(
     JSON.stringify({
@@ -109,9 +131,18 @@ export async function writeOciLayout(
       history: [{ created_by: options.seed ?? 'slipway test' }],
     }),
   );
-  const configDesc = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await put(config), size: config.length };
+  const configDesc = {
+    mediaType: 'application/vnd.oci.image.config.v1+json',
+    digest: await put(config),
+    size: config.length,
+  };
   const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers }),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: configDesc,
+      layers,
+    }),
   );
   const manifestDigest = await put(manifest);
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));

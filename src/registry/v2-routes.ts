@@ -51,7 +51,8 @@ function queryOf(request: FastifyRequest): Record<string, string | undefined> {
 function parsePageSize(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new OciError('UNSUPPORTED', `Invalid page size n=${JSON.stringify(value)}`, { status: 400 });
+  if (!Number.isInteger(n) || n < 0)
+    throw new OciError('UNSUPPORTED', `Invalid page size n=${JSON.stringify(value)}`, { status: 400 });
   return Math.min(n, MAX_PAGE);
 }
 
@@ -73,9 +74,11 @@ async function readLimited(request: FastifyRequest, limit: number): Promise<Buff
 function contentRangeStart(header: string | undefined): number | undefined {
   if (!header) return undefined;
   const m = /^(?:bytes\s+)?(\d+)-(\d+)(?:\/\d+|\/\*)?$/.exec(header.trim());
-  if (!m) throw new OciError('RANGE_INVALID', `Invalid Content-Range ${JSON.stringify(header)}`, { status: 416 });
+  if (!m)
+    throw new OciError('RANGE_INVALID', `Invalid Content-Range ${JSON.stringify(header)}`, { status: 416 });
   const start = Number(m[1]);
-  if (Number(m[2]) < start) throw new OciError('RANGE_INVALID', `Invalid Content-Range ${JSON.stringify(header)}`, { status: 416 });
+  if (Number(m[2]) < start)
+    throw new OciError('RANGE_INVALID', `Invalid Content-Range ${JSON.stringify(header)}`, { status: 416 });
   return start;
 }
 
@@ -126,13 +129,19 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
   }
 
   function unknownProject(project: string): OciError {
-    return new OciError('NAME_UNKNOWN', `Project "${project}" does not exist; create it first (slipway registry project create ${project})`, {
-      detail: { project },
-    });
+    return new OciError(
+      'NAME_UNKNOWN',
+      `Project "${project}" does not exist; create it first (slipway registry project create ${project})`,
+      {
+        detail: { project },
+      },
+    );
   }
 
   function denied(who: string, action: RegistryAction, name: string): OciError {
-    return new OciError('DENIED', `"${who}" may not ${action} ${name}`, { detail: { action, repository: name } });
+    return new OciError('DENIED', `"${who}" may not ${action} ${name}`, {
+      detail: { action, repository: name },
+    });
   }
 
   /** May the caller pull from `name`? (silent check, for cross-repository mounts) */
@@ -149,7 +158,8 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
 
   async function base(request: FastifyRequest, reply: FastifyReply) {
     const caller = await identify(request, undefined);
-    if (caller.subject.kind === 'anonymous' && !caller.access) throw new ChallengeError('Authentication required', undefined);
+    if (caller.subject.kind === 'anonymous' && !caller.access)
+      throw new ChallengeError('Authentication required', undefined);
     reply.header('content-type', 'application/json');
     return reply.send('{}');
   }
@@ -166,7 +176,10 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
     });
     const page = repos.slice(0, n);
     if (repos.length > n && page.length > 0)
-      reply.header('link', `</v2/_catalog?last=${encodeURIComponent(page[page.length - 1]!)}&n=${n}>; rel="next"`);
+      reply.header(
+        'link',
+        `</v2/_catalog?last=${encodeURIComponent(page[page.length - 1]!)}&n=${n}>; rel="next"`,
+      );
     return reply.send({ repositories: page });
   }
 
@@ -181,7 +194,10 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
     if (!list) throw new OciError('NAME_UNKNOWN', `Repository ${name} is not known`, { detail: { name } });
     const page = n !== undefined ? list.slice(0, n) : list;
     if (n !== undefined && list.length > n && page.length > 0)
-      reply.header('link', `</v2/${name}/tags/list?last=${encodeURIComponent(page[page.length - 1]!)}&n=${n}>; rel="next"`);
+      reply.header(
+        'link',
+        `</v2/${name}/tags/list?last=${encodeURIComponent(page[page.length - 1]!)}&n=${n}>; rel="next"`,
+      );
     return reply.send({ name, tags: page });
   }
 
@@ -190,11 +206,18 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
     if (method === 'GET' || method === 'HEAD') {
       await authorize(request, name, 'pull');
       const info = service.statManifest(name, reference);
-      if (!info) throw new OciError('MANIFEST_UNKNOWN', `Manifest ${name}:${reference} is not known`, { detail: { name, reference } });
-      if (!acceptsMediaType(request.headers.accept, info.mediaType))
-        throw new OciError('MANIFEST_UNKNOWN', `Manifest ${name}:${reference} is a ${info.mediaType}, which the Accept header does not allow`, {
-          detail: { mediaType: info.mediaType },
+      if (!info)
+        throw new OciError('MANIFEST_UNKNOWN', `Manifest ${name}:${reference} is not known`, {
+          detail: { name, reference },
         });
+      if (!acceptsMediaType(request.headers.accept, info.mediaType))
+        throw new OciError(
+          'MANIFEST_UNKNOWN',
+          `Manifest ${name}:${reference} is a ${info.mediaType}, which the Accept header does not allow`,
+          {
+            detail: { mediaType: info.mediaType },
+          },
+        );
       reply.header('content-type', info.mediaType);
       reply.header('docker-content-digest', info.digest);
       reply.header('etag', `"${info.digest}"`);
@@ -228,7 +251,8 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
     if (method === 'GET' || method === 'HEAD') {
       await authorize(request, name, 'pull');
       const size = service.statBlob(name, digest);
-      if (size === undefined) throw new OciError('BLOB_UNKNOWN', `Blob ${digest} is not in ${name}`, { detail: { digest } });
+      if (size === undefined)
+        throw new OciError('BLOB_UNKNOWN', `Blob ${digest} is not in ${name}`, { detail: { digest } });
       reply.header('docker-content-digest', digest);
       reply.header('accept-ranges', 'bytes');
       reply.header('etag', `"${digest}"`);
@@ -250,7 +274,11 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
         }
         if (!m || start === undefined || start >= size || (end !== undefined && end < start)) {
           reply.header('content-range', `bytes */${size}`);
-          throw new OciError('RANGE_INVALID', `Range ${JSON.stringify(range)} is not satisfiable (size ${size})`, { status: 416 });
+          throw new OciError(
+            'RANGE_INVALID',
+            `Range ${JSON.stringify(range)} is not satisfiable (size ${size})`,
+            { status: 416 },
+          );
         }
         end = Math.min(end ?? size - 1, size - 1);
         reply.code(206);
@@ -263,7 +291,8 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
     }
     if (method === 'DELETE') {
       await authorize(request, name, 'delete');
-      if (!service.unlinkBlob(name, digest)) throw new OciError('BLOB_UNKNOWN', `Blob ${digest} is not in ${name}`);
+      if (!service.unlinkBlob(name, digest))
+        throw new OciError('BLOB_UNKNOWN', `Blob ${digest} is not in ${name}`);
       return reply.code(202).send();
     }
     throw unsupported(method, 'blobs');
@@ -295,7 +324,11 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
         } catch {
           // An invalid source just means no mount: fall through to a normal upload.
         }
-        if (q.from !== name && (await mayPull(request, q.from)) && service.mountBlob(name, q.from, digest) !== undefined)
+        if (
+          q.from !== name &&
+          (await mayPull(request, q.from)) &&
+          service.mountBlob(name, q.from, digest) !== undefined
+        )
           return blobCreated(reply, name, digest);
       }
       if (service.statBlob(name, digest) !== undefined) return blobCreated(reply, name, digest);
@@ -395,24 +428,54 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
       let e: OciError;
       if (err instanceof OciError) e = err;
       else if (isSlipwayError(err)) {
-        const code = err.status === 401 ? 'UNAUTHORIZED' : err.status === 403 ? 'DENIED' : err.status === 404 ? 'NAME_UNKNOWN' : undefined;
-        e = code ? new OciError(code, err.message) : new OciError('UNSUPPORTED', err.message, { status: err.status });
+        const code =
+          err.status === 401
+            ? 'UNAUTHORIZED'
+            : err.status === 403
+              ? 'DENIED'
+              : err.status === 404
+                ? 'NAME_UNKNOWN'
+                : undefined;
+        e = code
+          ? new OciError(code, err.message)
+          : new OciError('UNSUPPORTED', err.message, { status: err.status });
       } else if ((err as { code?: string }).code === 'ENOENT') {
         e = new OciError('BLOB_UNKNOWN', 'Blob content is missing', { status: 404 });
-      } else if (typeof (err as { statusCode?: number }).statusCode === 'number' && (err as { statusCode: number }).statusCode < 500) {
-        e = new OciError('UNSUPPORTED', (err as Error).message, { status: (err as { statusCode: number }).statusCode });
+      } else if (
+        typeof (err as { statusCode?: number }).statusCode === 'number' &&
+        (err as { statusCode: number }).statusCode < 500
+      ) {
+        e = new OciError('UNSUPPORTED', (err as Error).message, {
+          status: (err as { statusCode: number }).statusCode,
+        });
       } else {
         logger.error({ err, url: request.url, method: request.method }, 'registry request failed');
         reply.code(500).header('content-type', 'application/json');
         return reply.send({ errors: [{ code: 'UNKNOWN', message: 'Internal server error' }] });
       }
       if (e instanceof ChallengeError || e.status === 401) {
-        reply.header('www-authenticate', challenge(e instanceof ChallengeError ? e.scope : undefined, e instanceof ChallengeError && e.insufficient));
+        reply.header(
+          'www-authenticate',
+          challenge(
+            e instanceof ChallengeError ? e.scope : undefined,
+            e instanceof ChallengeError && e.insufficient,
+          ),
+        );
       }
       reply.code(e.status).header('content-type', 'application/json');
       return reply.send(JSON.stringify(e.body()));
     });
-    app.route({ method: ['GET', 'HEAD'], url: '/', exposeHeadRoute: false, handler: (request, reply) => base(request, reply) });
-    app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/*', exposeHeadRoute: false, handler: dispatch });
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/',
+      exposeHeadRoute: false,
+      handler: (request, reply) => base(request, reply),
+    });
+    app.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url: '/*',
+      exposeHeadRoute: false,
+      handler: dispatch,
+    });
   };
 }
