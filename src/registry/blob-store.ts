@@ -1,0 +1,235 @@
+// Content-addressed blob files under `<data>/registry`: `blobs/<alg>/<aa>/<hex>` and upload temp files
+// under `uploads/`. A blob file appears only by rename after its bytes were hashed, matched and fsynced.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, type ReadStream, unlinkSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { tryParseDigest } from '../oci/index.ts';
+import { OciError } from './oci-errors.ts';
+
+interface HashState {
+  hash: Hash;
+  offset: number;
+  busy: boolean;
+}
+
+const UPLOAD_ID_RE = /^[A-Za-z0-9_-]{16,64}$/;
+
+export class BlobStore {
+  readonly root: string;
+  readonly #blobs: string;
+  readonly #uploads: string;
+  /** Running sha256 of each upload, so completing one needs no re-read (lost on restart: then re-read). */
+  readonly #hashes = new Map<string, HashState>();
+
+  constructor(root: string) {
+    this.root = root;
+    this.#blobs = join(root, 'blobs');
+    this.#uploads = join(root, 'uploads');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#blobs, { recursive: true, mode: 0o700 });
+    await mkdir(this.#uploads, { recursive: true, mode: 0o700 });
+  }
+
+  blobPath(digest: string): string {
+    const d = tryParseDigest(digest);
+    if (!d) throw new OciError('DIGEST_INVALID', `Invalid digest ${JSON.stringify(digest)}`);
+    return join(this.#blobs, d.algorithm, d.hex.slice(0, 2), d.hex);
+  }
+
+  uploadPath(id: string): string {
+    if (!UPLOAD_ID_RE.test(id))
+      throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${JSON.stringify(id)}`);
+    return join(this.#uploads, id);
+  }
+
+  async createUpload(id: string): Promise<void> {
+    const fh = await open(this.uploadPath(id), 'wx', 0o600);
+    await fh.close();
+    this.#hashes.set(id, { hash: createHash('sha256'), offset: 0, busy: false });
+  }
+
+  /** Current size of an upload's temp file (undefined when it does not exist). */
+  async uploadSize(id: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.uploadPath(id))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Appends `source` to an upload at byte `start` (which must be its current size) while hashing.
+   * Returns the new size. A failed or interrupted append drops the running hash (completion re-reads).
+   */
+  async appendUpload(
+    id: string,
+    source: Readable,
+    start: number | undefined,
+    maxBytes?: number,
+  ): Promise<number> {
+    const path = this.uploadPath(id);
+    let state = this.#hashes.get(id);
+    const size = state && !state.busy ? state.offset : await this.uploadSize(id);
+    if (size === undefined) throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${id}`);
+    if (state?.busy)
+      throw new OciError('RANGE_INVALID', `Upload ${id} is receiving another chunk`, { status: 416 });
+    if (start !== undefined && start !== size) {
+      throw new OciError('RANGE_INVALID', `Chunk starts at ${start} but the upload has ${size} bytes`, {
+        status: 416,
+        detail: { size },
+      });
+    }
+    if (!state || state.offset !== size) {
+      state = { hash: createHash('sha256'), offset: -1, busy: true };
+    }
+    state.busy = true;
+    this.#hashes.set(id, state);
+    const hashing = state.offset === size;
+    let written = 0;
+    const hash = state.hash;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        written += chunk.length;
+        if (maxBytes !== undefined && written > maxBytes) {
+          done(new OciError('SIZE_INVALID', `Upload is larger than the ${maxBytes} bytes allowed`));
+          return;
+        }
+        if (hashing) hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(path, { flags: 'a', highWaterMark: 1 << 20 }));
+    } catch (err) {
+      this.#hashes.delete(id);
+      throw err;
+    }
+    state.busy = false;
+    if (hashing) state.offset = size + written;
+    else this.#hashes.delete(id);
+    return size + written;
+  }
+
+  /**
+   * Verifies the upload's bytes against `digest` and moves it to its blob path. Throws DIGEST_INVALID
+   * (and deletes the upload) on a mismatch. Returns the size.
+   */
+  async completeUpload(id: string, digest: string): Promise<number> {
+    const path = this.uploadPath(id);
+    const parsed = tryParseDigest(digest);
+    if (!parsed) throw new OciError('DIGEST_INVALID', `Invalid digest ${JSON.stringify(digest)}`);
+    const state = this.#hashes.get(id);
+    this.#hashes.delete(id);
+    const fh = await open(path, 'r+');
+    let size: number;
+    let actual: string;
+    try {
+      size = (await fh.stat()).size;
+      if (state && !state.busy && state.offset === size && parsed.algorithm === 'sha256') {
+        actual = state.hash.digest('hex');
+      } else {
+        const h = createHash(parsed.algorithm);
+        await pipeline(fh.createReadStream({ start: 0, autoClose: false, highWaterMark: 1 << 20 }), h);
+        actual = h.digest('hex');
+      }
+      if (actual !== parsed.hex) {
+        await fh.close().catch(() => {});
+        await rm(path, { force: true });
+        throw new OciError(
+          'DIGEST_INVALID',
+          `Uploaded content has digest ${parsed.algorithm}:${actual}, not ${digest}`,
+          { detail: { expected: digest, actual: `${parsed.algorithm}:${actual}` } },
+        );
+      }
+      await fh.sync();
+    } finally {
+      await fh.close().catch(() => {});
+    }
+    const target = this.blobPath(digest);
+    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
+    await rename(path, target);
+    return size;
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    this.#hashes.delete(id);
+    await rm(this.uploadPath(id), { force: true });
+  }
+
+  async blobSize(digest: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.blobPath(digest))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  readBlob(digest: string, range?: { start: number; end: number }): ReadStream {
+    return createReadStream(this.blobPath(digest), {
+      highWaterMark: 1 << 20,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
+  }
+
+  deleteBlobFileSync(digest: string): void {
+    try {
+      unlinkSync(this.blobPath(digest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  async deleteBlobFile(digest: string): Promise<void> {
+    await unlink(this.blobPath(digest)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Every blob file on disk with its digest and modification time (for GC and repair). */
+  async *listBlobFiles(): AsyncGenerator<{ digest: string; mtimeMs: number; size: number }> {
+    for (const alg of await readdir(this.#blobs).catch(() => [] as string[])) {
+      for (const prefix of await readdir(join(this.#blobs, alg)).catch(() => [] as string[])) {
+        for (const hex of await readdir(join(this.#blobs, alg, prefix)).catch(() => [] as string[])) {
+          const s = await stat(join(this.#blobs, alg, prefix, hex)).catch(() => undefined);
+          if (s?.isFile()) yield { digest: `${alg}:${hex}`, mtimeMs: s.mtimeMs, size: s.size };
+        }
+      }
+    }
+  }
+
+  /** Upload temp files with their modification time. */
+  async listUploadFiles(): Promise<{ id: string; mtimeMs: number }[]> {
+    const out: { id: string; mtimeMs: number }[] = [];
+    for (const id of await readdir(this.#uploads).catch(() => [] as string[])) {
+      const s = await stat(join(this.#uploads, id)).catch(() => undefined);
+      if (s) out.push({ id, mtimeMs: s.mtimeMs });
+    }
+    return out;
+  }
+
+  /** Removes a stray file in the uploads folder (names that are not valid upload ids included). */
+  async removeUploadFile(name: string): Promise<void> {
+    if (name.includes('/') || name.startsWith('..')) return;
+    await rm(join(this.#uploads, name), { force: true });
+  }
+
+  /** Writes a small blob (a manifest) straight from memory, verified by the caller's digest. */
+  async writeSmallBlob(id: string, data: Uint8Array, digest: string): Promise<void> {
+    const path = this.uploadPath(id);
+    const fh = await open(path, 'wx', 0o600);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const target = this.blobPath(digest);
+    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
+    await rename(path, target);
+  }
+}
