@@ -244,7 +244,7 @@ function parseInstruction(logical: string, ctx: LineContext): { instruction: Ins
   // Flags: leading `--name=value` words.
   const flags: Record<string, string> = {};
   const allowed = FLAGS[kw] ?? [];
-  for (;;) {
+  for (; FLAGS[kw] !== undefined; ) {
     const fm = /^--([a-zA-Z][a-zA-Z0-9-]*)(?:=(\S*))?(?:\s+|$)/.exec(rest);
     if (!fm) break;
     const name = fm[1]!.toLowerCase();

@@ -42,10 +42,13 @@ async function layerFs(repo: string, digests: string[]): Promise<LayerFs> {
   return fs;
 }
 
+const D = '$';
 const busyboxPresent = existsSync('/bin/busybox');
 
 async function buildBusyboxBase(cacheDir: string): Promise<string> {
-  const dir = context('busybox-base', { Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "sh"]\n' });
+  const dir = context('busybox-base', {
+    Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "sh"]\n',
+  });
   copyFileSync('/bin/busybox', join(dir, 'busybox'));
   const builder = new NativeBuilder({ cacheDir });
   const ref = `${registry!.host}/base/busybox:1`;
@@ -62,12 +65,12 @@ test('native build of a COPY-only Dockerfile is reproducible, cached, and its im
     Dockerfile: [
       `FROM ${base}`,
       'ARG GREETING=hello',
-      'ENV APP_HOME=/srv/app MSG="${GREETING} world"',
+      `ENV APP_HOME=/srv/app MSG="${D}{GREETING} world"`,
       'WORKDIR $APP_HOME',
       'COPY --chmod=755 bin/ ./bin/',
       'COPY --chown=1000:1000 conf/app.conf /etc/app/',
       'COPY <<EOF /etc/motd',
-      'greeting: ${GREETING}',
+      `greeting: ${D}{GREETING}`,
       'EOF',
       'LABEL org.opencontainers.image.title="demo app"',
       'EXPOSE 8080 9090/udp',
@@ -121,7 +124,10 @@ test('native build of a COPY-only Dockerfile is reproducible, cached, and its im
   assert.equal(cfg.rootfs.diff_ids.length, 4);
   assert.equal(cfg.history?.filter((h) => !h.empty_layer).length, 4);
 
-  const fs = await layerFs('demo/app', r1.manifest.layers.map((l) => l.digest));
+  const fs = await layerFs(
+    'demo/app',
+    r1.manifest.layers.map((l) => l.digest),
+  );
   assert.equal(fs.get('srv/app/bin/run.sh')?.mode, 0o755);
   assert.equal(fs.get('etc/app/app.conf')?.uid, 1000);
   assert.equal(fs.get('etc/motd')?.data?.toString(), 'greeting: hello\n');
@@ -155,7 +161,7 @@ test('multi-stage build with COPY --from and .dockerignore', async (t) => {
       'ARG VERSION',
       'COPY . /src/',
       'COPY <<EOF /src/version.txt',
-      'v${VERSION}',
+      `v${D}{VERSION}`,
       'EOF',
       '',
       'FROM scratch',
@@ -177,11 +183,15 @@ test('multi-stage build with COPY --from and .dockerignore', async (t) => {
     push: true,
     buildArgs: { VERSION: '2.0.0' },
   });
-  const fs = await layerFs('demo/multi', r.manifest.layers.map((l) => l.digest));
-  assert.deepEqual(
-    [...fs.keys()].filter((k) => fs.get(k)?.type === 'file').sort(),
-    ['www/drafts/keep.html', 'www/index.html', 'www/version.txt'],
+  const fs = await layerFs(
+    'demo/multi',
+    r.manifest.layers.map((l) => l.digest),
   );
+  assert.deepEqual([...fs.keys()].filter((k) => fs.get(k)?.type === 'file').sort(), [
+    'www/drafts/keep.html',
+    'www/index.html',
+    'www/version.txt',
+  ]);
   assert.equal(fs.get('www/version.txt')?.data?.toString(), 'v2.0.0\n');
   // The first stage alone, by target.
   const a = await new NativeBuilder({ cacheDir: join(work, 'cache-m') }).build({
@@ -222,7 +232,10 @@ test('a Dockerfile with RUN builds through buildah and has the right layers', as
     assert.equal(r.manifest.layers.length, 2, JSON.stringify(r.manifest.layers));
     assert.equal(r.manifest.layers[0]!.digest, baseLayers[0]!.digest);
     assert.equal(r.config.rootfs.diff_ids.length, 2);
-    const fs = await layerFs('demo/run', r.manifest.layers.map((l) => l.digest));
+    const fs = await layerFs(
+      'demo/run',
+      r.manifest.layers.map((l) => l.digest),
+    );
     assert.equal(fs.get('bin/sh')?.type, 'symlink');
     assert.equal(fs.get('bin/sh')?.linkname, '/bin/busybox');
     assert.equal(fs.get('hello.txt')?.data?.toString(), 'hello from buildah\n');
@@ -230,7 +243,12 @@ test('a Dockerfile with RUN builds through buildah and has the right layers', as
     const head = await client.headManifest(registry.host, 'demo/run', '1');
     assert.equal(head?.digest, r.digest);
   } finally {
-    spawnSync('buildah', [...new BuildahBuilder({ storageRoot: storage }).globalArgs(), 'rmi', '--all', '--force']);
+    spawnSync('buildah', [
+      ...new BuildahBuilder({ storageRoot: storage }).globalArgs(),
+      'rmi',
+      '--all',
+      '--force',
+    ]);
   }
 });
 
