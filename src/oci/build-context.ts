@@ -32,9 +32,11 @@ export async function loadBuildContext(dir: string): Promise<BuildContext> {
   const entries = new Map<string, ContextEntry>();
   const walk = async (rel: string): Promise<void> => {
     const names = (await readdir(join(dir, rel))).sort();
-    for (const name of names) {
+    // Stat a directory's entries in parallel (each is a thread-pool round trip), then walk in order.
+    const stats = await Promise.all(names.map((name) => lstat(join(dir, rel ? `${rel}/${name}` : name))));
+    for (const [i, name] of names.entries()) {
       const path = rel ? `${rel}/${name}` : name;
-      const st = await lstat(join(dir, path));
+      const st = stats[i]!;
       const ignored = ignore.ignores(path);
       if (st.isDirectory()) {
         // Descend into ignored directories only when an exception could re-include something.

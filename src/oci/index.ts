@@ -27,7 +27,7 @@ export type {
   ImageIndex,
   FetchedManifest,
 } from './registry-client.ts';
-export { writeTar, gzipReproducible } from './tar-writer.ts';
+export { writeTar, writeTarChunks, gzipReproducible, gzipLayer } from './tar-writer.ts';
 export type { TarEntry } from './tar-writer.ts';
 export { applyLayer, lookupPath, normalizeLayerPath } from './layer-fs.ts';
 export type { LayerFs, FsNode, ApplyLayerOptions } from './layer-fs.ts';

@@ -1,10 +1,10 @@
 // The native builder: Dockerfiles without RUN, built in-process with no daemon and no root. Layers are
 // reproducible gzip tarballs, so identical input gives a byte-identical image; COPY layers are cached.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
-import { InputError, NotImplementedError, writeFileAtomic } from '../core/index.ts';
+import { InputError, NotImplementedError } from '../core/index.ts';
 import { type BuildContext, loadBuildContext } from './build-context.ts';
 import { sha256Digest } from './digest.ts';
 import {
@@ -28,7 +28,7 @@ import { applyLayer, type FsNode, type LayerFs, lookupPath } from './layer-fs.ts
 import { isIndexMediaType, MEDIA_TYPES } from './media-types.ts';
 import { formatImageReference, parseImageReference } from './reference.ts';
 import { type Descriptor, type ImageIndex, type ImageManifest, RegistryClient } from './registry-client.ts';
-import { gzipReproducible, type TarEntry, writeTar } from './tar-writer.ts';
+import { gzipLayer, type TarEntry, writeTarChunks } from './tar-writer.ts';
 
 export interface NativeBuilderOptions {
   /** Where COPY layers are cached (default `<tmpdir>/slipway-build-cache`). */
@@ -538,6 +538,8 @@ class BuildRun {
       );
     }
     const addEntry = (e: TarEntry) => out.set(e.path, e);
+    // File contents are read after collecting, several at a time.
+    const reads: (() => Promise<void>)[] = [];
     const layerPath = (p: string) => p.replace(/^\/+/, '');
     const fileMode = (m: number) => chmod ?? m;
 
@@ -630,14 +632,17 @@ class BuildRun {
                 linkname: child.linkname ?? '',
               });
             } else {
-              addEntry({
+              const entry: TarEntry = {
                 path: target,
                 type: 'file',
                 mode: fileMode(child.mode),
                 uid: owner.uid,
                 gid: owner.gid,
                 mtime: epoch,
-                data: await sources.read(child.path),
+              };
+              addEntry(entry);
+              reads.push(async () => {
+                entry.data = await sources.read(child.path);
               });
             }
           }
@@ -671,6 +676,11 @@ class BuildRun {
           data,
         });
       }
+    }
+    for (let next = 0; next < reads.length; ) {
+      const batch = reads.slice(next, next + 32);
+      next += batch.length;
+      await Promise.all(batch.map((read) => read()));
     }
     // Parents of every entry (root-owned 0755 unless already present).
     for (const e of [...out.values()]) {
@@ -715,15 +725,15 @@ class BuildRun {
       // not cached (or the cache entry is damaged): build it
     }
     if (!layer) {
-      const tarBytes = writeTar(entries);
-      const gz = gzipReproducible(tarBytes);
+      const { gz, diffIdHex } = await gzipLayer(writeTarChunks(entries));
       const digest = sha256Digest(gz);
-      const diffId = sha256Digest(tarBytes);
+      const diffId = `sha256:${diffIdHex}`;
       const blobPath = join(this.settings.cacheDir, 'blobs', digest.replace('sha256:', ''));
       await mkdir(join(this.settings.cacheDir, 'blobs'), { recursive: true });
       await mkdir(join(this.settings.cacheDir, 'layers'), { recursive: true });
-      await writeFileAtomic(blobPath, gz);
-      await writeFileAtomic(metaPath, JSON.stringify({ digest, diffId, size: gz.length }));
+      // A cache, not a record: write-then-rename without fsync (a torn entry is detected by size and rebuilt).
+      await writeThenRename(blobPath, gz);
+      await writeThenRename(metaPath, JSON.stringify({ digest, diffId, size: gz.length }));
       layer = {
         descriptor: { mediaType: MEDIA_TYPES.ociLayerGzip, digest, size: gz.length },
         diffId,
@@ -854,6 +864,12 @@ class BuildRun {
     }
     await this.client.pushBlob(host, repo, await this.#layerBytes(layer), { digest, skipExistsCheck: true });
   }
+}
+
+async function writeThenRename(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
 }
 
 function applyEntries(fs: LayerFs, entries: TarEntry[]): void {

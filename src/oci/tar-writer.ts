@@ -1,5 +1,6 @@
 // Reproducible tar + gzip: entries sorted by path, fixed mtimes, no user/group names, PAX only for long paths.
-import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { constants, createGzip, gzipSync } from 'node:zlib';
 
 export interface TarEntry {
   /** Path inside the archive, relative, `/`-separated, without a trailing slash. */
@@ -61,6 +62,11 @@ function paxRecord(key: string, value: string): string {
 
 /** Serializes `entries` (sorted by path here) to an uncompressed tar archive. */
 export function writeTar(entries: readonly TarEntry[]): Buffer {
+  return Buffer.concat(writeTarChunks(entries));
+}
+
+/** Like {@link writeTar}, as the list of chunks (headers, file data, padding) without copying the data. */
+export function writeTarChunks(entries: readonly TarEntry[]): Buffer[] {
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const chunks: Buffer[] = [];
   for (const e of sorted) {
@@ -91,7 +97,7 @@ export function writeTar(entries: readonly TarEntry[]): Buffer {
       chunks.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength), pad(data.length));
   }
   chunks.push(Buffer.alloc(BLOCK * 2));
-  return Buffer.concat(chunks);
+  return chunks;
 }
 
 /** gzip with a fixed header (mtime 0, no file name) and a fixed level, so equal input gives equal bytes. */
@@ -101,4 +107,29 @@ export function gzipReproducible(data: Uint8Array): Buffer {
   out.writeUInt32LE(0, 4);
   out[9] = 0xff;
   return out;
+}
+
+/**
+ * Builds a reproducible gzip layer from tar chunks off the main thread, hashing as it goes.
+ * Returns the compressed bytes and the sha256 of the uncompressed tar (the layer's diff ID).
+ */
+export async function gzipLayer(chunks: readonly Buffer[]): Promise<{ gz: Buffer; diffIdHex: string }> {
+  const hash = createHash('sha256');
+  const gzip = createGzip({ level: 6, flush: constants.Z_NO_FLUSH });
+  const out: Buffer[] = [];
+  gzip.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    gzip.once('end', resolve);
+    gzip.once('error', reject);
+  });
+  for (const c of chunks) {
+    hash.update(c);
+    if (!gzip.write(c)) await new Promise((r) => gzip.once('drain', r));
+  }
+  gzip.end();
+  await done;
+  const gz = Buffer.concat(out);
+  gz.writeUInt32LE(0, 4);
+  gz[9] = 0xff;
+  return { gz, diffIdHex: hash.digest('hex') };
 }
