@@ -203,6 +203,74 @@ test('multi-stage build with COPY --from and .dockerignore', async (t) => {
   assert.equal(a.manifest.layers.length, 2);
 });
 
+test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local tar archive', async (t) => {
+  if (!registry) return t.skip('docker-registry (CNCF Distribution) is not installed');
+  const { writeTar, gzipReproducible } = await import('./tar-writer.ts');
+  const archive = gzipReproducible(
+    writeTar([
+      { path: 'pkg', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0 },
+      {
+        path: 'pkg/readme.txt',
+        type: 'file',
+        mode: 0o600,
+        uid: 5,
+        gid: 5,
+        mtime: 0,
+        data: Buffer.from('from tar'),
+      },
+    ]),
+  );
+  const baseDir = context('users-base', {
+    Dockerfile:
+      'FROM scratch\nCOPY passwd /etc/passwd\nCOPY group /etc/group\nCOPY tool.sh /usr/bin/tool.sh\n',
+    passwd: 'root:x:0:0:root:/root:/bin/sh\napp:x:1234:2345:app:/home/app:/bin/sh\n',
+    group: 'root:x:0:\nstaff:x:50:\n',
+    'tool.sh': 'echo tool\n',
+  });
+  const base = `${registry.host}/base/users:1`;
+  await new NativeBuilder({ cacheDir: join(work, 'cache-u') }).build({
+    contextDir: baseDir,
+    tags: [base],
+    push: true,
+  });
+  const dir = context('users-app', {
+    Dockerfile: [
+      `FROM ${base}`,
+      'COPY --chown=app conf.txt /home/app/',
+      'COPY --chown=app:staff conf.txt /srv/',
+      `COPY --from=${base} /usr/bin/tool.sh /opt/tool.sh`,
+      'ADD vendor.tar.gz /vendor/',
+      '',
+    ].join('\n'),
+    'conf.txt': 'x=1\n',
+    'vendor.tar.gz': archive,
+  });
+  const r = await new NativeBuilder({ cacheDir: join(work, 'cache-u') }).build({
+    contextDir: dir,
+    tags: [`${registry.host}/demo/users:1`],
+    push: true,
+  });
+  const fs = await layerFs(
+    'demo/users',
+    r.manifest.layers.map((l) => l.digest),
+  );
+  assert.deepEqual([fs.get('home/app/conf.txt')?.uid, fs.get('home/app/conf.txt')?.gid], [1234, 2345]);
+  assert.deepEqual([fs.get('srv/conf.txt')?.uid, fs.get('srv/conf.txt')?.gid], [1234, 50]);
+  assert.equal(fs.get('opt/tool.sh')?.data?.toString(), 'echo tool\n');
+  assert.equal(fs.get('vendor/pkg/readme.txt')?.data?.toString(), 'from tar');
+  assert.equal(fs.get('vendor/pkg/readme.txt')?.mode, 0o600);
+  // Layers of the base image were mounted/reused, not rebuilt.
+  assert.equal(r.manifest.layers.length, 3 + 4);
+  await assert.rejects(
+    new NativeBuilder({ cacheDir: join(work, 'cache-u') }).build({
+      contextDir: context('users-bad', { Dockerfile: `FROM ${base}\nCOPY --chown=nobody Dockerfile /x\n` }),
+      tags: [`${registry.host}/demo/bad:1`],
+      push: false,
+    }),
+    /Dockerfile:2: --chown: "nobody" is not in the image's etc\/passwd/,
+  );
+});
+
 test('a Dockerfile with RUN builds through buildah and has the right layers', async (t) => {
   if (!registry) return t.skip('docker-registry (CNCF Distribution) is not installed');
   if (!busyboxPresent) return t.skip('/bin/busybox (busybox-static) is not installed');
