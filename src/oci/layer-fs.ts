@@ -23,8 +23,10 @@ export type LayerFs = Map<string, FsNode>;
 export interface ApplyLayerOptions {
   /** Which files to keep the contents of (default: all). */
   keepData?: (path: string) => boolean;
-  /** Whether to record a path at all (default: all). Whiteouts always apply. */
-  keepEntry?: (path: string) => boolean;
+  /** Whether to record a path at all (default: all); sees the tar header's mode and size. Whiteouts always apply. */
+  keepEntry?: (path: string, info: { mode: number; size: number; type: string }) => boolean;
+  /** Replaces a kept file's contents before it is stored (e.g. by a small summary of a large binary). */
+  transformData?: (path: string, data: Buffer) => Buffer | undefined;
 }
 
 /** Normalizes a tar entry name to the form used as a {@link LayerFs} key. */
@@ -68,7 +70,11 @@ export async function applyLayer(
         entry.resume();
         continue;
       }
-      if (path === '' || (options.keepEntry && !options.keepEntry(path))) {
+      if (
+        path === '' ||
+        (options.keepEntry &&
+          !options.keepEntry(path, { mode: h.mode ?? 0, size: h.size ?? 0, type: h.type ?? 'file' }))
+      ) {
         entry.resume();
         continue;
       }
@@ -93,7 +99,15 @@ export async function applyLayer(
       if (type === 'file' && (!options.keepData || options.keepData(path))) {
         const chunks: Buffer[] = [];
         for await (const chunk of entry) chunks.push(chunk as Buffer);
-        node.data = Buffer.concat(chunks);
+        const data = Buffer.concat(chunks);
+        if (options.transformData) {
+          const replaced = options.transformData(path, data);
+          if (replaced === undefined) {
+            removeTree(fs, path);
+            continue;
+          }
+          node.data = replaced;
+        } else node.data = data;
       } else entry.resume();
       const existing = fs.get(path);
       if (existing?.type === 'dir' && type !== 'dir') removeTree(fs, path);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { applyLayer, gzipReproducible, type LayerFs, type TarEntry, writeTar } from '../oci/index.ts';
 import { isPackageDatabasePath, packagesFromFs } from './extract.ts';
@@ -63,4 +64,74 @@ test('packagesFromFs() reads every package database across layers, honouring whi
       'Debian:base-files@12.4+deb12u5 /var/lib/dpkg/status.d/base',
     ],
   );
+});
+
+/** A minimal ELF-looking file holding Go 1.18+ inline build info. */
+function fakeGoBinary(goVersion: string, modInfo: string): Buffer {
+  const uv = (n: number) => {
+    const out: number[] = [];
+    while (n >= 0x80) {
+      out.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    out.push(n);
+    return Buffer.from(out);
+  };
+  const sentinel = Buffer.alloc(16, 0x30);
+  const mod = Buffer.concat([sentinel, Buffer.from(modInfo), sentinel]);
+  const header = Buffer.concat([
+    Buffer.from('\xff Go buildinf:', 'latin1'),
+    Buffer.from([8, 2]),
+    Buffer.alloc(16),
+  ]);
+  return Buffer.concat([
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46]),
+    Buffer.alloc(2000),
+    header,
+    uv(goVersion.length),
+    Buffer.from(goVersion),
+    uv(mod.length),
+    mod,
+  ]);
+}
+
+test('Go binaries: build info gives stdlib, the main module and dependencies (with replacements)', async () => {
+  const bin = fakeGoBinary(
+    'go1.20.3',
+    'path\texample.com/app\nmod\texample.com/app\tv1.4.0\th1:x\ndep\tgolang.org/x/net\tv0.7.0\th1:y\ndep\tgithub.com/a/b\tv1.0.0\n=>\tgithub.com/fork/b\tv1.0.1\th1:z\nbuild\tGOOS=linux\n',
+  );
+  const tar = writeTar([
+    { ...file('usr/local/bin/app', ''), mode: 0o755, data: bin },
+    { ...file('usr/local/bin/script', ''), mode: 0o755, data: Buffer.alloc(4096, 0x61) },
+    { ...file('srv/data.bin', ''), mode: 0o644, data: bin },
+  ]);
+  const { isScannedEntry, scannedData } = await import('./extract.ts');
+  const fs: LayerFs = new Map();
+  await applyLayer(fs, tar, { keepEntry: isScannedEntry, transformData: scannedData });
+  assert.deepEqual([...fs.keys()], ['usr/local/bin/app']);
+  assert.ok((fs.get('usr/local/bin/app')?.data?.length ?? 0) < 1000, 'only a summary is kept');
+  const found = packagesFromFs(fs);
+  assert.deepEqual(
+    found.packages.map((p) => `${p.name}@${p.version}`),
+    ['stdlib@v1.20.3', 'example.com/app@v1.4.0', 'golang.org/x/net@v0.7.0', 'github.com/fork/b@v1.0.1'],
+  );
+  const { OsvDatabase } = await import('./osv.ts');
+  const { readOsvSource } = await import('./osv-store.ts');
+  const { matchPackages } = await import('./scanner.ts');
+  const db = new OsvDatabase((await readOsvSource(join(import.meta.dirname, 'testdata', 'osv'))).advisories);
+  const findings = matchPackages(db, found.packages);
+  assert.deepEqual(
+    findings.map((f) => [f.package, f.id, f.fixedVersion]),
+    [['stdlib', 'GO-2023-1878', '1.20.6']],
+  );
+});
+
+test('readGoBuildInfo() reads a real Go binary when one is installed', async (t) => {
+  const { existsSync, readFileSync } = await import('node:fs');
+  const path = ['/usr/bin/docker-registry', '/usr/bin/skopeo', '/usr/bin/buildah'].find((p) => existsSync(p));
+  if (!path) return t.skip('no Go binary (docker-registry, skopeo, buildah) installed');
+  const { readGoBuildInfo } = await import('./go-buildinfo.ts');
+  const info = readGoBuildInfo(readFileSync(path));
+  assert.match(info?.goVersion ?? '', /^go1\.\d+/);
+  assert.match(info?.modInfo ?? '', /^path\t/);
 });

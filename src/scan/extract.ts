@@ -22,9 +22,28 @@ import {
   parsePackageLock,
   parsePomProperties,
 } from './packages.ts';
+import { GO_SUMMARY_PREFIX, type GoBuildInfo, goBinaryPackages, summarizeGoBinary } from './go-buildinfo.ts';
 import { readZip } from './zip-reader.ts';
 
 const MAX_JAR = 64 * 1024 * 1024;
+const MAX_BINARY = 512 * 1024 * 1024;
+
+/** True for entries the scanner keeps: package databases, and executables that may be Go binaries. */
+export function isScannedEntry(path: string, info: { mode: number; size: number; type: string }): boolean {
+  if (isPackageDatabasePath(path)) return true;
+  return (
+    (info.type === 'file' || info.type === 'contiguous-file') &&
+    (info.mode & 0o111) !== 0 &&
+    info.size > 1024 &&
+    info.size <= MAX_BINARY
+  );
+}
+
+/** Keeps package databases as they are, and Go binaries as a small build-info summary (others are dropped). */
+export function scannedData(path: string, data: Buffer): Buffer | undefined {
+  if (isPackageDatabasePath(path)) return data;
+  return summarizeGoBinary(data);
+}
 
 /** True for files the scanner reads. */
 export function isPackageDatabasePath(path: string): boolean {
@@ -65,7 +84,14 @@ export function packagesFromFs(fs: LayerFs): ImagePackages {
     if (node.type !== 'file' || !node.data) continue;
     const body = () => node.data!.toString('utf8');
     const where = `/${path}`;
-    if (path === 'var/lib/dpkg/status' || path.startsWith('var/lib/dpkg/status.d/')) {
+    if (node.data.subarray(0, GO_SUMMARY_PREFIX.length).toString('latin1') === GO_SUMMARY_PREFIX) {
+      try {
+        const info = JSON.parse(node.data.subarray(GO_SUMMARY_PREFIX.length).toString('utf8')) as GoBuildInfo;
+        packages.push(...goBinaryPackages(info, where));
+      } catch {
+        // a damaged summary: nothing to report
+      }
+    } else if (path === 'var/lib/dpkg/status' || path.startsWith('var/lib/dpkg/status.d/')) {
       if (path.endsWith('.md5sums')) continue;
       packages.push(...parseDpkgStatus(body(), where, debEco));
     } else if (path === 'lib/apk/db/installed' || path === 'usr/lib/apk/db/installed') {
@@ -138,7 +164,7 @@ export async function extractImagePackages(
     const body = res.body
       ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>)
       : Readable.from([]);
-    await applyLayer(fs, body, { keepEntry: isPackageDatabasePath });
+    await applyLayer(fs, body, { keepEntry: isScannedEntry, transformData: scannedData });
   }
   return packagesFromFs(fs);
 }

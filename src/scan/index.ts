@@ -20,7 +20,16 @@ export {
   parseOsRelease,
 } from './packages.ts';
 export type { InstalledPackage, OsRelease } from './packages.ts';
-export { packagesFromFs, extractImagePackages, resolveImage, isPackageDatabasePath } from './extract.ts';
+export {
+  packagesFromFs,
+  extractImagePackages,
+  resolveImage,
+  isPackageDatabasePath,
+  isScannedEntry,
+  scannedData,
+} from './extract.ts';
+export { readGoBuildInfo, goBinaryPackages } from './go-buildinfo.ts';
+export type { GoBuildInfo } from './go-buildinfo.ts';
 export { compareVersions, ecosystemBase } from './versions.ts';
 export { compareDpkgVersions } from './version-dpkg.ts';
 export { compareApkVersions } from './version-apk.ts';

@@ -92,7 +92,9 @@ export class OsvDatabase {
   /** Every advisory that affects `pkg`, as findings. */
   match(pkg: InstalledPackage, context: MatchContext = {}): Finding[] {
     const name = pkg.sourceName ?? pkg.name;
-    const version = pkg.sourceVersion ?? pkg.version;
+    // OSV's Go entries write versions without the "v" modules use.
+    const raw = pkg.sourceVersion ?? pkg.version;
+    const version = pkg.ecosystem === 'Go' ? raw.replace(/^v/, '') : raw;
     const candidates = this.#byPackage.get(`${pkg.ecosystem}\0${normalizeName(pkg.ecosystem, name)}`) ?? [];
     const findings = new Map<string, Finding>();
     for (const { advisory, affected } of candidates) {

@@ -173,7 +173,7 @@ test('createScan() scans on registry.push, stores reports and serves them over R
     clock: manualClock(0),
   });
   const imported = await mod.importDatabase(FIXTURE);
-  assert.equal(imported.advisories, 11);
+  assert.equal(imported.advisories, 12);
   await mod.start();
   const img = await plantImage('pushed', {
     os: {

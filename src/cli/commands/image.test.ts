@@ -71,7 +71,7 @@ test('slipway build, scan db import, scan and sbom work end to end', async (t) =
     '--data',
     data,
   ]);
-  assert.match(imported.out, /imported 11 advisories/);
+  assert.match(imported.out, /imported 12 advisories/);
   const scanned = await cli(['scan', ref, '--json', '--data', data]);
   const report = JSON.parse(scanned.out);
   assert.equal(report.image.digest, digest);
