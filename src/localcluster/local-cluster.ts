@@ -191,6 +191,7 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
       if (!persistence) throw new Error('the local cluster was stopped');
       persistence.attach(store);
       bootstrap();
+      store.compact();
       controllers = startControllers(
         api,
         {

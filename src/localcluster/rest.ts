@@ -235,7 +235,11 @@ export function restRoutes(opts: RestOptions) {
       }
       start = token.start;
     }
-    const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    const inNamespace = r.info.namespaced && r.namespace !== '';
+    const keyOf = (o: KubeObject) =>
+      inNamespace || !r.info.namespaced
+        ? (o.metadata.name ?? '')
+        : `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
     if (start) items = items.filter((o) => keyOf(o) >= start);
     const meta: Record<string, unknown> = { resourceVersion: String(rv) };
     const limit = Number(query.limit ?? 0);

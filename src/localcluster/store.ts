@@ -53,6 +53,13 @@ export class ObjectStore {
     this.#compactedRv = this.#rv;
   }
 
+  /** Forgets the event history: watches must start from now on (like etcd compaction). */
+  compact(): void {
+    this.#history.length = 0;
+    this.#historyStart = 0;
+    this.#compactedRv = this.#rv;
+  }
+
   nextRv(): number {
     return ++this.#rv;
   }
