@@ -15,7 +15,7 @@ import {
   syncNamespace,
   syncStatefulSet,
 } from './others.ts';
-import { WorkQueue } from './queue.ts';
+import { splitKey, WorkQueue } from './queue.ts';
 import { controllerOf, syncDeployment, syncReplicaSet } from './workloads.ts';
 
 export interface ControllerManager {
@@ -71,6 +71,11 @@ export function startControllers(
     });
   };
   const kubelet = new Kubelet(cluster, kubeletOptions);
+  const pods = q('kubelet', (k) => {
+    const [ns, name] = splitKey(k);
+    const pod = cluster.store.get('/pods', ns, name);
+    if (pod) kubelet.sync(pod);
+  });
   const ownerQueue: Record<string, WorkQueue> = {
     ReplicaSet: replicasets,
     Deployment: deployments,
@@ -123,7 +128,7 @@ export function startControllers(
         ]);
         for (const k of labels) endpoints.add(k);
         if (e.type === 'DELETED') kubelet.forget(o.metadata.uid ?? '');
-        else kubelet.sync(o);
+        else pods.add(keyOf(o));
         break;
       }
       case '/namespaces':
