@@ -92,8 +92,18 @@ export function startControllers(
       const oq = ownerQueue[owner.kind];
       if (oq) oq.add(`${o.metadata.namespace ?? ''}/${owner.name}`);
     }
-    if (e.type === 'DELETED') gc(o, true);
-    else if (
+    if (e.type === 'DELETED') {
+      gc(o, true);
+      // An owner waiting in foreground deletion re-checks its remaining dependents.
+      for (const ref of o.metadata.ownerReferences ?? []) {
+        const info = cluster.registry.byKind(ref.apiVersion, ref.kind);
+        const owner = info
+          ? cluster.store.get(info.key, info.namespaced ? (o.metadata.namespace ?? '') : '', ref.name)
+          : undefined;
+        if (owner?.metadata.uid === ref.uid && owner.metadata.finalizers?.includes('foregroundDeletion'))
+          gc(owner, false);
+      }
+    } else if (
       o.metadata.deletionTimestamp &&
       (o.metadata.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion')
     )
