@@ -18,12 +18,7 @@ const SKIP_META = new Set([
   'deletionGracePeriodSeconds',
   'selfLink',
 ]);
-const DOT_MAPS = new Set([
-  'labels',
-  'annotations',
-  'matchLabels',
-  'nodeSelector',
-]);
+const DOT_MAPS = new Set(['labels', 'annotations', 'matchLabels', 'nodeSelector']);
 
 /** Leaf paths (and `.` markers) of every field set in `obj`. */
 export function fieldSet(obj: unknown, subtree?: string): Set<string> {
@@ -44,21 +39,45 @@ export function fieldSet(obj: unknown, subtree?: string): Set<string> {
   return out;
 }
 
-function walk(value: unknown, path: string, field: string, out: Set<string>): void {
+const MISSING = Symbol('missing');
+
+/**
+ * Adds the paths of `value` to `out`; with `changed`, also the paths whose value differs from `old`
+ * (the same field in the previous object, or MISSING).
+ */
+function walk(
+  value: unknown,
+  path: string,
+  field: string,
+  out: Set<string>,
+  old: unknown = MISSING,
+  changed?: Set<string>,
+): void {
   if (value === null || value === undefined) return;
   if (isObject(value)) {
     const entries = Object.entries(value);
     if (entries.length === 0) {
       out.add(path);
+      if (changed && !isObject(old)) changed.add(path);
       return;
     }
-    if (DOT_MAPS.has(field)) out.add(`${path}${SEP}.`);
-    for (const [k, v] of entries) walk(v, `${path}${SEP}f:${k}`, k, out);
+    const o = isObject(old) ? old : undefined;
+    if (DOT_MAPS.has(field)) {
+      out.add(`${path}${SEP}.`);
+      if (changed && !o) changed.add(`${path}${SEP}.`);
+    }
+    for (const [k, v] of entries)
+      walk(v, `${path}${SEP}f:${k}`, k, out, o && k in o ? o[k] : MISSING, changed);
     return;
   }
   if (Array.isArray(value)) {
+    const oldList = Array.isArray(old) ? old : undefined;
     if (SET_LISTS.has(field) && value.every((x) => typeof x === 'string')) {
-      for (const x of value) out.add(`${path}${SEP}v:${JSON.stringify(x)}`);
+      for (const x of value) {
+        const p = `${path}${SEP}v:${JSON.stringify(x)}`;
+        out.add(p);
+        if (changed && !oldList?.includes(x)) changed.add(p);
+      }
       return;
     }
     const key = value.length > 0 && value.every(isObject) ? mergeKeyFor(field, value) : undefined;
@@ -70,12 +89,56 @@ function walk(value: unknown, path: string, field: string, out: Set<string>): vo
             : { [key]: item[key] };
         const ipath = `${path}${SEP}k:${JSON.stringify(id)}`;
         out.add(`${ipath}${SEP}.`);
-        for (const [k, v] of Object.entries(item)) walk(v, `${ipath}${SEP}f:${k}`, k, out);
+        const oldItem = changed
+          ? oldList?.find(
+              (x) =>
+                isObject(x) &&
+                x[key] === item[key] &&
+                (key !== 'containerPort' || (x.protocol ?? 'TCP') === (item.protocol ?? 'TCP')),
+            )
+          : undefined;
+        if (changed && !oldItem) changed.add(`${ipath}${SEP}.`);
+        for (const [k, v] of Object.entries(item))
+          walk(
+            v,
+            `${ipath}${SEP}f:${k}`,
+            k,
+            out,
+            isObject(oldItem) && k in oldItem ? oldItem[k] : MISSING,
+            changed,
+          );
       }
       return;
     }
   }
   out.add(path);
+  if (changed && (old === MISSING || !sameValue(old, value))) changed.add(path);
+}
+
+/** Paths of `next` (optionally only `subtree`) and those among them that differ from `old`. */
+function diffFields(
+  old: unknown,
+  next: unknown,
+  subtree?: string,
+): { all: Set<string>; changed: Set<string> } {
+  const all = new Set<string>();
+  const changed = new Set<string>();
+  if (!isObject(next)) return { all, changed };
+  const o = isObject(old) ? old : {};
+  for (const [k, v] of Object.entries(next)) {
+    if (SKIP_TOP.has(k)) continue;
+    if (subtree && k !== subtree) continue;
+    if (k === 'metadata' && isObject(v)) {
+      const om = isObject(o.metadata) ? o.metadata : {};
+      for (const [mk, mv] of Object.entries(v)) {
+        if (SKIP_META.has(mk)) continue;
+        walk(mv, `f:metadata${SEP}f:${mk}`, mk, all, mk in om ? om[mk] : MISSING, changed);
+      }
+      continue;
+    }
+    walk(v, `f:${k}`, k, all, k in o ? o[k] : MISSING, changed);
+  }
+  return { all, changed };
 }
 
 /** FieldsV1 JSON from a flat set. */
@@ -108,6 +171,17 @@ export function fromFieldsV1(fields: unknown, prefix = ''): Set<string> {
   return out;
 }
 
+const keyCache = new Map<string, Record<string, unknown>>();
+function parseKey(seg: string): Record<string, unknown> {
+  let v = keyCache.get(seg);
+  if (!v) {
+    v = JSON.parse(seg.slice(2)) as Record<string, unknown>;
+    if (keyCache.size > 10_000) keyCache.clear();
+    keyCache.set(seg, v);
+  }
+  return v;
+}
+
 /** The value at a flat path, or undefined. */
 export function valueAt(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
@@ -118,7 +192,7 @@ export function valueAt(obj: unknown, path: string): unknown {
       cur = cur[seg.slice(2)];
     } else if (seg.startsWith('k:')) {
       if (!Array.isArray(cur)) return undefined;
-      const id = JSON.parse(seg.slice(2)) as Record<string, unknown>;
+      const id = parseKey(seg);
       cur = cur.find(
         (x) =>
           isObject(x) &&
@@ -197,10 +271,16 @@ function removeAt(obj: unknown, path: string): void {
 interface Manager {
   entry: ManagedFieldsEntry;
   set: Set<string>;
+  /** The set changed: fieldsV1 must be rebuilt. */
+  dirty?: boolean;
 }
 
 function managersOf(obj: KubeObject | undefined): Manager[] {
-  return (obj?.metadata.managedFields ?? []).map((entry) => ({ entry, set: fromFieldsV1(entry.fieldsV1) }));
+  return (obj?.metadata.managedFields ?? []).map((entry) => ({
+    entry,
+    set: fromFieldsV1(entry.fieldsV1),
+    dirty: false,
+  }));
 }
 
 function leaves(set: Set<string>): string[] {
@@ -217,7 +297,9 @@ function sameManager(
 }
 
 function serialize(managers: Manager[]): ManagedFieldsEntry[] {
-  return managers.filter((m) => m.set.size > 0).map((m) => ({ ...m.entry, fieldsV1: toFieldsV1(m.set) }));
+  return managers
+    .filter((m) => m.set.size > 0)
+    .map((m) => (m.dirty === false ? m.entry : { ...m.entry, fieldsV1: toFieldsV1(m.set) }));
 }
 
 /** Recomputes managedFields after a non-apply write by `manager`. */
@@ -230,19 +312,21 @@ export function trackUpdate(
   subresource?: string,
 ): ManagedFieldsEntry[] {
   const subtree = subresource === 'status' ? 'status' : undefined;
-  const nextSet = fieldSet(next, subtree);
+  const { all: nextSet, changed } = diffFields(old, next, subtree);
   const managers = managersOf(old);
-  const changed = new Set<string>();
-  for (const p of nextSet) if (!old || !sameValue(valueAt(old, p), valueAt(next, p))) changed.add(p);
   for (const m of managers) {
     for (const p of m.set) {
-      if (changed.has(p)) m.set.delete(p);
-      else if (
+      if (changed.has(p)) {
+        m.set.delete(p);
+        m.dirty = true;
+      } else if (
         (!subtree || p.startsWith(`f:${subtree}`)) &&
         !nextSet.has(p) &&
         valueAt(next, p) === undefined
-      )
+      ) {
         m.set.delete(p);
+        m.dirty = true;
+      }
     }
   }
   if (changed.size > 0) {
@@ -263,6 +347,7 @@ export function trackUpdate(
       managers.push(mine);
     }
     mine.entry = { ...mine.entry, time, apiVersion };
+    mine.dirty = true;
     for (const p of changed) mine.set.add(p);
   }
   return serialize(managers);
@@ -308,7 +393,9 @@ export function serverSideApply(
         : `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
     throw new KubeError(409, 'Conflict', message, { causes });
   }
-  if (force) for (const c of conflicts) for (const m of managers) if (m !== mine) m.set.delete(c.path);
+  if (force)
+    for (const c of conflicts)
+      for (const m of managers) if (m !== mine && m.set.delete(c.path)) m.dirty = true;
   const cfg = structuredClone(config) as Record<string, unknown>;
   const cfgMeta = isObject(cfg.metadata) ? { ...cfg.metadata } : {};
   for (const k of SKIP_META) if (k !== 'name' && k !== 'namespace') delete cfgMeta[k];
@@ -336,6 +423,7 @@ export function serverSideApply(
   if (mine) {
     mine.entry = entry;
     mine.set = applied;
-  } else managers.push({ entry, set: applied });
+    mine.dirty = true;
+  } else managers.push({ entry, set: applied, dirty: true });
   return { object: merged, managedFields: serialize(managers) };
 }
