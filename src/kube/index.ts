@@ -1,4 +1,24 @@
 // kube: Kubernetes client layer (any cluster in a kubeconfig), diff, health, resource tree, registered clusters.
+export { FIELD_MANAGER } from './client.ts';
+export type {
+  KubeClient,
+  ApplyOptions,
+  ListOptions,
+  ListResult,
+  DeleteOptions,
+  ApiResource,
+  ServerVersion,
+  WatchEvent,
+  WatchOptions,
+  WatchHandle,
+} from './client.ts';
+export { createKubeconfigClient } from './kubeconfig-client.ts';
+export type { KubeconfigClientOptions } from './kubeconfig-client.ts';
+export { loadKubeConfig } from './transport.ts';
+export { runKubeClientConformance } from './conformance.ts';
+export type { ConformanceOptions } from './conformance.ts';
+export { startFakeKubeApi } from './fake-api-server.ts';
+export type { FakeKubeApi, FakeKubeApiOptions } from './fake-api-server.ts';
 export {
   diff,
   diffAll,
