@@ -1,4 +1,14 @@
 // kube: Kubernetes client layer (any cluster in a kubeconfig), diff, health, resource tree, registered clusters.
+export { createKube } from './routes.ts';
+export type { KubeDeps, KubeModule } from './routes.ts';
+export { createClusterRegistry, IN_CLUSTER } from './cluster-registry.ts';
+export type {
+  ClusterRegistry,
+  ClusterRegistryOptions,
+  ClusterInfo,
+  ClusterStatus,
+  AddClusterInput,
+} from './cluster-registry.ts';
 export { FIELD_MANAGER } from './client.ts';
 export type {
   KubeClient,

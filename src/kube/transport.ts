@@ -58,7 +58,14 @@ export function loadKubeConfig(text: string, context?: string, label = 'kubeconf
   try {
     kc.loadFromString(text);
   } catch (err) {
-    throw new InputError(`Cannot read ${label}: ${(err as Error).message}`, { location: { file: label } });
+    // js-yaml's message quotes the offending lines, which may hold credentials: report only where and why.
+    const e = err as { reason?: string; mark?: { line?: number; column?: number }; message?: string };
+    const line = e.mark?.line === undefined ? undefined : e.mark.line + 1;
+    const column = e.mark?.column === undefined ? undefined : e.mark.column + 1;
+    const reason = e.reason ?? 'not a valid kubeconfig';
+    throw new InputError(`Cannot read ${label}: ${reason}${line ? ` at line ${line}` : ''}`, {
+      location: { file: label, ...(line ? { line } : {}), ...(column ? { column } : {}) },
+    });
   }
   if (context) {
     if (!kc.getContextObject(context)) {
