@@ -79,8 +79,11 @@ test('every k8s-reference manifest applied to the local cluster diffs as Synced,
   }
 });
 
-test('a Pod whose image cannot be pulled is Degraded with the kubelet message', // containerStatuses, which are still empty for a new pod, so no waiting reason is ever written. // The simulated kubelet (feat/localcluster at dc4ac8e) maps its ErrImagePull status over the existing
-{ todo: 'localcluster kubelet writes no containerStatuses when the first pull fails' }, async () => {
+// The simulated kubelet (feat/localcluster at dc4ac8e) maps its ErrImagePull status over the existing
+// containerStatuses, which are still empty for a new pod, so no waiting reason is ever written.
+const PULL_TODO = { todo: 'localcluster kubelet writes no containerStatuses when the first pull fails' };
+
+test('a Pod whose image cannot be pulled is Degraded with the kubelet message', PULL_TODO, async () => {
   const client = createKubeconfigClient({
     name: 'in-cluster',
     kubeconfig: readFileSync(cluster.kubeconfigPath, 'utf8'),
