@@ -79,6 +79,27 @@ test('every k8s-reference manifest applied to the local cluster diffs as Synced,
   }
 });
 
+test('diff() on the local cluster sees a field removed from the manifest through slipway managedFields', async () => {
+  const client = createKubeconfigClient({
+    name: 'in-cluster',
+    kubeconfig: readFileSync(cluster.kubeconfigPath, 'utf8'),
+  });
+  try {
+    const desired = manifests('02-web-deploy.yaml')[0]!;
+    desired.metadata = { ...desired.metadata, name: 'web-removal', namespace: 'default' };
+    const live = await client.apply(desired);
+    assert.equal(diffAll([desired], [live])[0]?.status, 'Synced');
+    const { annotations: _dropped, ...metadata } = desired.metadata;
+    const result = diffAll([{ ...desired, metadata }], [live])[0]!;
+    assert.equal(result.status, 'OutOfSync');
+    assert.deepEqual(result.changes, [
+      { path: 'metadata.annotations["example.com/owner"]', desired: undefined, live: 'team-a' },
+    ]);
+  } finally {
+    client.close();
+  }
+});
+
 // The simulated kubelet (feat/localcluster at dc4ac8e) maps its ErrImagePull status over the existing
 // containerStatuses, which are still empty for a new pod, so no waiting reason is ever written.
 const PULL_TODO = { todo: 'localcluster kubelet writes no containerStatuses when the first pull fails' };
@@ -96,7 +117,7 @@ test('a Pod whose image cannot be pulled is Degraded with the kubelet message', 
       spec: { containers: [{ name: 'app', image: 'example.com/app:missing' }] },
     });
     let health = assessHealth(undefined);
-    for (let i = 0; i < 200 && health?.status !== 'Degraded'; i++) {
+    for (let i = 0; i < 60 && health?.status !== 'Degraded'; i++) {
       await new Promise((r) => setTimeout(r, 50));
       health = assessHealth(
         (await client.get({ apiVersion: 'v1', kind: 'Pod', name: 'nopull', namespace: 'default' })) ??
