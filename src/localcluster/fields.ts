@@ -22,9 +22,6 @@ const DOT_MAPS = new Set([
   'labels',
   'annotations',
   'matchLabels',
-  'data',
-  'stringData',
-  'binaryData',
   'nodeSelector',
 ]);
 

@@ -9,6 +9,7 @@ import {
   constantTimeEqual,
   type EventBus,
   type Logger,
+  NotAllowedError,
   silentLogger,
   systemClock,
   writeFileAtomicSync,
@@ -38,7 +39,7 @@ export interface LocalClusterDeps {
   /** Slipway's public URL; the API server is at `${publicUrl}/kube`. */
   publicUrl: string;
   /** Slipway API tokens are accepted as bearer tokens when given (admins write; `cluster.view` reads). */
-  auth?: Pick<AuthService, 'authenticate' | 'can'>;
+  auth?: Pick<AuthService, 'authenticate' | 'can' | 'require'>;
   /** Resolves container images (default: the image's registry over HTTP(S)). */
   resolveImage?: ImageResolver;
   kubelet?: Partial<Omit<KubeletOptions, 'resolveImage'>>;
@@ -56,6 +57,8 @@ export interface LocalCluster {
   kubeconfig(server?: string): string;
   /** The in-process API (create/get/patch objects without HTTP). */
   readonly api: Cluster;
+  /** REST routes for Slipway's API (mount with prefix `/api/v1/cluster`): `GET /kubeconfig` for admins. */
+  apiRoutes: FastifyPluginAsync;
 }
 
 const VERSION = {
@@ -183,8 +186,30 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
   const kubeconfig = (server?: string) =>
     renderKubeconfig(server ?? `${deps.publicUrl.replace(/\/$/, '')}${mountPath}`, adminToken);
 
+  let written = '';
+  const writeKubeconfigFile = () => {
+    const text = kubeconfig();
+    if (text === written || !persistence) return;
+    writeFileAtomicSync(join(deps.dataDir, 'kubeconfig'), text, 0o600);
+    written = text;
+  };
+
+  const apiRoutes: FastifyPluginAsync = async (app) => {
+    app.get('/kubeconfig', async (request) => {
+      if (!deps.auth)
+        throw new NotAllowedError('The local cluster kubeconfig is only served with Slipway authentication');
+      const subject = await deps.auth.authenticate(
+        request.headers as { authorization?: string; cookie?: string },
+      );
+      deps.auth.require(subject, 'cluster.admin', { kind: 'system' });
+      writeKubeconfigFile();
+      return { kubeconfig: kubeconfig() };
+    });
+  };
+
   return {
     routes,
+    apiRoutes,
     api,
     kubeconfig,
     async start() {
@@ -204,7 +229,9 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
         logger,
       );
       controllers.resyncAll();
-      writeFileAtomicSync(join(deps.dataDir, 'kubeconfig'), kubeconfig(), 0o600);
+      writeKubeconfigFile();
+      // The server learns its real port (port 0) only after every module started: write again then.
+      setImmediate(writeKubeconfigFile);
       logger.info({ objects: loaded }, 'local cluster started (simulated: no container really runs)');
       deps.events?.emit('cluster.started', { objects: store.count('/pods') });
     },

@@ -277,6 +277,7 @@ export function restRoutes(opts: RestOptions) {
       'cache-control': 'no-cache, private',
       'transfer-encoding': 'chunked',
     });
+    res.flushHeaders();
     const render = (type: string, o: KubeObject) => {
       const object =
         neg.format === 'table'

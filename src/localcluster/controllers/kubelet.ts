@@ -97,18 +97,7 @@ export class Kubelet {
     const now = this.#cluster.now();
     const info = this.#info;
     if (!pod.spec?.nodeName) {
-      const bound = this.#cluster.write(
-        info,
-        { ...pod, spec: { ...pod.spec, nodeName: NODE_NAME } },
-        'kube-scheduler',
-      );
-      if (!bound) return;
-      const status: Status = {
-        ...(bound.status ?? {}),
-        phase: 'Pending',
-        conditions: [cond('PodScheduled', 'True', now)],
-      };
-      this.#writeStatus(bound, status);
+      this.#cluster.write(info, { ...pod, spec: { ...pod.spec, nodeName: NODE_NAME } }, 'kube-scheduler');
       return;
     }
     const st: Status = pod.status ?? {};

@@ -15,7 +15,7 @@ import {
   syncNamespace,
   syncStatefulSet,
 } from './others.ts';
-import { WorkQueue } from './queue.ts';
+import { splitKey, WorkQueue } from './queue.ts';
 import { controllerOf, syncDeployment, syncReplicaSet } from './workloads.ts';
 
 export interface ControllerManager {
@@ -71,6 +71,11 @@ export function startControllers(
     });
   };
   const kubelet = new Kubelet(cluster, kubeletOptions);
+  const pods = q('kubelet', (k) => {
+    const [ns, name] = splitKey(k);
+    const pod = cluster.store.get('/pods', ns, name);
+    if (pod) kubelet.sync(pod);
+  });
   const ownerQueue: Record<string, WorkQueue> = {
     ReplicaSet: replicasets,
     Deployment: deployments,
@@ -87,8 +92,18 @@ export function startControllers(
       const oq = ownerQueue[owner.kind];
       if (oq) oq.add(`${o.metadata.namespace ?? ''}/${owner.name}`);
     }
-    if (e.type === 'DELETED') gc(o, true);
-    else if (
+    if (e.type === 'DELETED') {
+      gc(o, true);
+      // An owner waiting in foreground deletion re-checks its remaining dependents.
+      for (const ref of o.metadata.ownerReferences ?? []) {
+        const info = cluster.registry.byKind(ref.apiVersion, ref.kind);
+        const owner = info
+          ? cluster.store.get(info.key, info.namespaced ? (o.metadata.namespace ?? '') : '', ref.name)
+          : undefined;
+        if (owner?.metadata.uid === ref.uid && owner.metadata.finalizers?.includes('foregroundDeletion'))
+          gc(owner, false);
+      }
+    } else if (
       o.metadata.deletionTimestamp &&
       (o.metadata.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion')
     )
@@ -123,7 +138,7 @@ export function startControllers(
         ]);
         for (const k of labels) endpoints.add(k);
         if (e.type === 'DELETED') kubelet.forget(o.metadata.uid ?? '');
-        else kubelet.sync(o);
+        else pods.add(keyOf(o));
         break;
       }
       case '/namespaces':

@@ -91,6 +91,20 @@ function dependentsOf(cluster: Cluster, owner: KubeObject, key: string): KubeObj
   return out;
 }
 
+/** Live (non-terminating) and ready pods of a ReplicaSet, read from the store (never stale). */
+function podCounts(cluster: Cluster, rs: KubeObject): { live: number; ready: number } {
+  let live = 0;
+  let ready = 0;
+  for (const d of cluster.store.dependents(rs.metadata.uid ?? '')) {
+    if (d.key !== '/pods') continue;
+    const p = cluster.store.get(d.key, d.namespace, d.name);
+    if (!p || !isPodActive(p) || controllerOf(p)?.uid !== rs.metadata.uid) continue;
+    live++;
+    if (isPodReady(p)) ready++;
+  }
+  return { live, ready };
+}
+
 function revisionOf(rs: KubeObject): number {
   return Number(rs.metadata.annotations?.[REVISION] ?? 0);
 }
@@ -152,7 +166,10 @@ export function syncDeployment(deps: WorkloadDeps, key: string): void {
       ...(template.metadata ?? {}),
       labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash },
     };
-    const allCount = all.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
+    const allCount = all.reduce(
+      (n, rs) => n + Math.max(rs.spec?.replicas ?? 0, podCounts(cluster, rs).live),
+      0,
+    );
     let initial = replicas;
     if (spec.strategy?.type === 'Recreate')
       initial = olds.some((rs) => (rs.status?.replicas ?? 0) > 0 || (rs.spec?.replicas ?? 0) > 0)
@@ -224,7 +241,10 @@ export function syncDeployment(deps: WorkloadDeps, key: string): void {
     newRs = scale(newRs, replicas);
   } else {
     // Rolling update: scale up the new ReplicaSet within maxSurge.
-    const allCount = current().reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
+    const allCount = current().reduce(
+      (n, rs) => n + Math.max(rs.spec?.replicas ?? 0, podCounts(cluster, rs).live),
+      0,
+    );
     const maxTotal = replicas + maxSurge;
     const newReplicas = newRs.spec?.replicas ?? 0;
     if (newReplicas > replicas) newRs = scale(newRs, replicas);
@@ -234,21 +254,21 @@ export function syncDeployment(deps: WorkloadDeps, key: string): void {
     const minAvailable = replicas - maxUnavailable;
     const rsList = current();
     const allPods = rsList.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
-    const newUnavailable = (newRs.spec?.replicas ?? 0) - (newRs.status?.availableReplicas ?? 0);
+    const newUnavailable = (newRs.spec?.replicas ?? 0) - podCounts(cluster, newRs).ready;
     let maxScaledDown = allPods - minAvailable - newUnavailable;
     if (maxScaledDown > 0) {
       // First remove unhealthy old replicas.
       for (const rs of olds) {
         if (maxScaledDown <= 0) break;
         const cur = cluster.find(rsInfo, ns, rs.metadata.name ?? '') ?? rs;
-        const unhealthy = (cur.spec?.replicas ?? 0) - (cur.status?.availableReplicas ?? 0);
+        const unhealthy = (cur.spec?.replicas ?? 0) - podCounts(cluster, cur).ready;
         if (unhealthy <= 0) continue;
         const n = Math.min(maxScaledDown, unhealthy);
         scale(cur, (cur.spec?.replicas ?? 0) - n);
         maxScaledDown -= n;
       }
       const available = current().reduce(
-        (n, rs) => n + Math.min(rs.status?.availableReplicas ?? 0, rs.spec?.replicas ?? 0),
+        (n, rs) => n + Math.min(podCounts(cluster, rs).ready, rs.spec?.replicas ?? 0),
         0,
       );
       let budget = available - minAvailable;
