@@ -100,11 +100,7 @@ test('diff() on the local cluster sees a field removed from the manifest through
   }
 });
 
-// The simulated kubelet (feat/localcluster at dc4ac8e) maps its ErrImagePull status over the existing
-// containerStatuses, which are still empty for a new pod, so no waiting reason is ever written.
-const PULL_TODO = { todo: 'localcluster kubelet writes no containerStatuses when the first pull fails' };
-
-test('a Pod whose image cannot be pulled is Degraded with the kubelet message', PULL_TODO, async () => {
+test('a Pod whose image cannot be pulled is Degraded with the kubelet message', async () => {
   const client = createKubeconfigClient({
     name: 'in-cluster',
     kubeconfig: readFileSync(cluster.kubeconfigPath, 'utf8'),
@@ -117,7 +113,7 @@ test('a Pod whose image cannot be pulled is Degraded with the kubelet message', 
       spec: { containers: [{ name: 'app', image: 'example.com/app:missing' }] },
     });
     let health = assessHealth(undefined);
-    for (let i = 0; i < 60 && health?.status !== 'Degraded'; i++) {
+    for (let i = 0; i < 200 && health?.status !== 'Degraded'; i++) {
       await new Promise((r) => setTimeout(r, 50));
       health = assessHealth(
         (await client.get({ apiVersion: 'v1', kind: 'Pod', name: 'nopull', namespace: 'default' })) ??
