@@ -71,7 +71,7 @@ function tokenize(src: string): Token[] {
       i = end + 1;
       continue;
     }
-    const m = /^[A-Za-z_][A-Za-z0-9_.-]*/.exec(src.slice(i));
+    const m = /^(?:\d+(?:\.\d+)*|[A-Za-z_][A-Za-z0-9_.-]*)/.exec(src.slice(i));
     if (!m) throw new ValidationError(`Unexpected "${c}" in expression "${src}"`);
     out.push({ t: 'id', v: m[0] });
     i += m[0].length;
@@ -89,7 +89,7 @@ export function evaluateExpression(src: string, facts: BuildFacts): boolean {
   const peek = () => tokens[pos];
   const value = (tok: Token): string => {
     if (tok.t === 'str') return tok.v;
-    if (tok.v === 'true' || tok.v === 'false') return tok.v;
+    if (tok.v === 'true' || tok.v === 'false' || /^\d/.test(tok.v)) return tok.v;
     if (tok.v === 'branch') return facts.branch ?? '';
     if (tok.v === 'tag') return facts.tag ?? '';
     if (tok.v === 'event') return facts.event;
