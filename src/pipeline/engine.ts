@@ -144,6 +144,7 @@ export class PipelineEngine {
   #cronTimer: NodeJS.Timeout | undefined;
   #lastCronMinute = '';
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #pushChains = new Map<string, Promise<unknown>>();
 
   constructor(options: EngineOptions) {
     this.#o = options;
