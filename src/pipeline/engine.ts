@@ -189,11 +189,16 @@ export class PipelineEngine {
     }
     this.#unsubscribe.push(
       this.#o.events.on('git.push', (event) => {
-        this.#track(
-          this.onPush(event).catch((err) =>
-            this.#o.logger.error({ err, repo: event.repo }, 'cannot handle a push'),
-          ),
-        );
+        // Pushes to one repository are handled in the order they arrived, so build numbers follow pushes.
+        const previous = this.#pushChains.get(event.repo) ?? Promise.resolve();
+        const next = previous
+          .then(() => this.onPush(event))
+          .catch((err) => this.#o.logger.error({ err, repo: event.repo }, 'cannot handle a push'))
+          .finally(() => {
+            if (this.#pushChains.get(event.repo) === next) this.#pushChains.delete(event.repo);
+          });
+        this.#pushChains.set(event.repo, next);
+        this.#track(next);
       }),
     );
     this.#cronTimer = setInterval(() => this.#cron(new Date()), 15_000);
