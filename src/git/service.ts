@@ -213,7 +213,11 @@ export class GitService {
     if (ext) validateExternal(ext);
     if (this.#row(r.full)) throw new ConflictError(`Repository "${r.full}" already exists`);
     const path = this.repoPath(r.full);
-    if (existsSync(path)) rmSync(path, { recursive: true, force: true });
+    if (existsSync(path)) {
+      throw new ConflictError(
+        `A directory for "${r.full}" already exists at ${path} but is not registered; move it away first`,
+      );
+    }
     mkdirSync(join(this.root, r.org), { recursive: true });
     const branch = options.defaultBranch ?? 'main';
     if (!isSafeRef(`refs/heads/${branch}`)) {

@@ -145,6 +145,7 @@ export class PipelineEngine {
   #lastCronMinute = '';
   readonly #pending = new Set<Promise<unknown>>();
   readonly #pushChains = new Map<string, Promise<unknown>>();
+  readonly #fileCache = new Map<string, string | undefined>();
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -223,8 +224,19 @@ export class PipelineEngine {
     p.finally(() => this.#pending.delete(p));
   }
 
+  /** Files at a commit never change: cache them (bounded) so queueing many builds of one commit stays cheap. */
+  async #readAtCommit(repo: string, sha: string, file: string): Promise<string | undefined> {
+    if (!/^[0-9a-f]{40}$/.test(sha)) return this.#o.git.readFile(repo, sha, file);
+    const key = `${repo}\0${sha}\0${file}`;
+    if (this.#fileCache.has(key)) return this.#fileCache.get(key);
+    const text = await this.#o.git.readFile(repo, sha, file);
+    if (this.#fileCache.size >= 256) this.#fileCache.delete(this.#fileCache.keys().next().value as string);
+    this.#fileCache.set(key, text);
+    return text;
+  }
+
   async #loadSpec(repo: string, sha: string): Promise<PipelineSpec | undefined> {
-    const text = await this.#o.git.readFile(repo, sha, PIPELINE_FILE);
+    const text = await this.#readAtCommit(repo, sha, PIPELINE_FILE);
     if (text === undefined) return undefined;
     let spec = parsePipeline(text, PIPELINE_FILE);
     const seen = new Set<string>([`${repo}:${PIPELINE_FILE}`]);
