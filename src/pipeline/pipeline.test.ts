@@ -237,6 +237,24 @@ test('two pushes give builds 1 and 2 in order; re-run gives 3', async () => {
   assert.equal((await waitBuild('acme/order', 3)).status, 'success');
 });
 
+test('retry, continue-on-error and step timeouts', async () => {
+  await pushFiles('acme/retry', 'pre-release/1.0.0', {
+    '.slipway/pipeline.yaml': PIPE(
+      `  - name: Flaky\n    steps:\n      - run: echo x >> tries; [ $(wc -l < tries) -ge 3 ]\n        retry: 2\n      - run: exit 4\n        continue-on-error: true\n  - name: Slow\n    steps:\n      - run: sleep 30\n        timeout: 1s\n  - name: Never\n    steps:\n      - run: echo never\n`,
+    ),
+  });
+  const b = await waitBuild('acme/retry', 1);
+  assert.equal(b.status, 'failed');
+  const [flaky, slow, never] = b.stages;
+  assert.equal(flaky!.status, 'success');
+  assert.equal(flaky!.steps[0]!.attempts, 3);
+  assert.equal(flaky!.steps[0]!.status, 'success');
+  assert.equal(flaky!.steps[1]!.status, 'failed');
+  assert.equal(slow!.status, 'failed');
+  assert.match(slow!.steps[0]!.error ?? '', /Timed out after 1s/);
+  assert.equal(never!.status, 'skipped');
+});
+
 test('an invalid pipeline file fails the build with file:line', async () => {
   await pushFiles('acme/invalid', 'pre-release/1.0.0', {
     '.slipway/pipeline.yaml':
