@@ -173,7 +173,7 @@ export const DEFAULT_ENVIRONMENTS: Omit<Environment, 'createdAt'>[] = [
     name: 'prod',
     protected: true,
     autoSync: false,
-    requireApproval: true,
+    requireApproval: false,
     syncWindows: [],
     description: 'Production',
   },

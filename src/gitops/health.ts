@@ -20,9 +20,11 @@ function deployment(obj: KubeObject): HealthResult {
   }
   const progressing = conds(status).find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
+    const why =
+      typeof progressing.message === 'string' && progressing.message ? `: ${progressing.message}` : '';
     return {
       status: 'Degraded',
-      message: `Deployment "${obj.metadata.name}" exceeded its progress deadline`,
+      message: `Deployment "${obj.metadata.name}" exceeded its progress deadline${why}`,
     };
   }
   const replicas = spec.replicas === undefined ? 1 : n(spec.replicas);

@@ -80,3 +80,76 @@ export function createTempRepos(): TempRepos {
   };
   return repos;
 }
+
+/** The seed's chart for one environment: Deployment, Service, Ingress and ConfigMap, with a commented values.yaml. */
+export function seedChart(env: string, service = 'node-hello-world', tag = 'latest'): Record<string, string> {
+  const dir = `${env}/${service}`;
+  return {
+    [`${dir}/Chart.yaml`]: `apiVersion: v2\nname: ${service}\nversion: 0.1.0\nappVersion: "1.0"\n`,
+    [`${dir}/values.yaml`]: `# ${service} in ${env.toUpperCase()}\nreplicaCount: 2\n\nimage:\n  repository: 127.0.0.1:5000/base/${service} # CI pushes here\n  tag: "${tag}"\n\nservice:\n  port: 80\n\ngreeting: hello from ${env}\n`,
+    [`${dir}/templates/deployment.yaml`]: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+  labels:
+    app: {{ .Chart.Name }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+  strategy:
+    rollingUpdate:
+      maxUnavailable: 0
+      maxSurge: 1
+  selector:
+    matchLabels:
+      app: {{ .Chart.Name }}
+  template:
+    metadata:
+      labels:
+        app: {{ .Chart.Name }}
+    spec:
+      containers:
+        - name: app
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          ports:
+            - containerPort: 3000
+          envFrom:
+            - configMapRef:
+                name: {{ .Release.Name }}
+`,
+    [`${dir}/templates/service.yaml`]: `apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    app: {{ .Chart.Name }}
+  ports:
+    - port: {{ .Values.service.port }}
+      targetPort: 3000
+`,
+    [`${dir}/templates/ingress.yaml`]: `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  rules:
+    - host: ${service}.${env}.local
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ .Release.Name }}
+                port:
+                  number: {{ .Values.service.port }}
+`,
+    [`${dir}/templates/configmap.yaml`]: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}
+data:
+  GREETING: {{ .Values.greeting | quote }}
+`,
+  };
+}
