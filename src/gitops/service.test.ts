@@ -72,8 +72,8 @@ function deployment(ns: string, name: string): Promise<KubeObject | undefined> {
 }
 
 function imageOf(d: KubeObject | undefined): string {
-  return (d?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!
-    .image;
+  const spec = d?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined;
+  return spec?.template.spec.containers[0]?.image ?? '';
 }
 
 before(async () => {
