@@ -1,0 +1,420 @@
+// The simulated kubelet (and scheduler): binds pods to the one node and moves them through
+// Pending → ContainerCreating → Running → Ready. No container really runs.
+import type { Cluster } from '../api.ts';
+import type { ImageResolver } from '../images.ts';
+import type { KubeObject } from '../types.ts';
+
+export const NODE_NAME = 'slipway-node';
+export const SIMULATE_ANNOTATION = 'slipway.dev/simulate';
+
+export interface KubeletOptions {
+  /** Delay from ContainerCreating to Running (ms). */
+  startDelayMs: number;
+  /** Delay from Running to Ready (ms). */
+  readyDelayMs: number;
+  /** How long run-to-completion pods (Jobs) run (ms). */
+  runDurationMs: number;
+  /** First back-off after an image pull failure or a crash (ms); doubles up to 10× this. */
+  backoffMs: number;
+  resolveImage: ImageResolver;
+}
+
+interface PodState {
+  busy: boolean;
+  timer?: NodeJS.Timeout | undefined;
+  attempts: number;
+}
+
+type Status = Record<string, unknown>;
+
+function cond(type: string, status: string, now: string, reason?: string) {
+  return { type, status, lastProbeTime: null, lastTransitionTime: now, ...(reason ? { reason } : {}) };
+}
+
+export class Kubelet {
+  readonly #cluster: Cluster;
+  readonly #opts: KubeletOptions;
+  readonly #pods = new Map<string, PodState>();
+  #nextIp = 2;
+  #stopped = false;
+
+  constructor(cluster: Cluster, opts: KubeletOptions) {
+    this.#cluster = cluster;
+    this.#opts = opts;
+  }
+
+  get #info() {
+    return this.#cluster.info('v1', 'pods');
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const s of this.#pods.values()) if (s.timer) clearTimeout(s.timer);
+    this.#pods.clear();
+  }
+
+  forget(uid: string): void {
+    const s = this.#pods.get(uid);
+    if (s?.timer) clearTimeout(s.timer);
+    this.#pods.delete(uid);
+  }
+
+  #state(uid: string): PodState {
+    let s = this.#pods.get(uid);
+    if (!s) this.#pods.set(uid, (s = { busy: false, attempts: 0 }));
+    return s;
+  }
+
+  #current(pod: KubeObject): KubeObject | undefined {
+    const cur = this.#cluster.find(this.#info, pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+    return cur && cur.metadata.uid === pod.metadata.uid ? cur : undefined;
+  }
+
+  #later(pod: KubeObject, ms: number, fn: (cur: KubeObject) => void): void {
+    const s = this.#state(pod.metadata.uid ?? '');
+    s.busy = true;
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      s.busy = false;
+      if (this.#stopped) return;
+      const cur = this.#current(pod);
+      if (!cur || cur.metadata.deletionTimestamp) return;
+      fn(cur);
+    }, ms);
+    s.timer.unref?.();
+  }
+
+  #writeStatus(pod: KubeObject, status: Status): KubeObject | undefined {
+    return this.#cluster.write(this.#info, { ...pod, status }, 'kubelet', 'status');
+  }
+
+  /** Reacts to a pod's current state by scheduling its next transition. */
+  sync(pod: KubeObject): void {
+    if (this.#stopped || pod.metadata.deletionTimestamp) return;
+    const uid = pod.metadata.uid ?? '';
+    const state = this.#state(uid);
+    if (state.busy) return;
+    const now = this.#cluster.now();
+    const info = this.#info;
+    if (!pod.spec?.nodeName) {
+      this.#cluster.write(info, { ...pod, spec: { ...pod.spec, nodeName: NODE_NAME } }, 'kube-scheduler');
+      return;
+    }
+    const st: Status = pod.status ?? {};
+    const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
+    const statuses = (st.containerStatuses as Record<string, unknown>[] | undefined) ?? [];
+    if (st.phase === 'Succeeded' || st.phase === 'Failed') return;
+    if (statuses.length === 0) {
+      const status: Status = {
+        ...st,
+        phase: 'Pending',
+        conditions: [
+          cond('Initialized', 'True', now),
+          {
+            ...cond('Ready', 'False', now, 'ContainersNotReady'),
+            message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
+          },
+          {
+            ...cond('ContainersReady', 'False', now, 'ContainersNotReady'),
+            message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
+          },
+          cond('PodScheduled', 'True', now),
+        ],
+        hostIP: '127.0.0.1',
+        startTime: now,
+        containerStatuses: containers.map((c) => ({
+          name: c.name,
+          state: { waiting: { reason: 'ContainerCreating' } },
+          lastState: {},
+          ready: false,
+          restartCount: 0,
+          image: c.image,
+          imageID: '',
+          started: false,
+        })),
+        qosClass: st.qosClass ?? 'BestEffort',
+      };
+      const written = this.#writeStatus(pod, status);
+      if (written) this.#pull(written);
+      return;
+    }
+    const waiting = statuses
+      .map((c) => (c.state as { waiting?: { reason?: string } })?.waiting?.reason)
+      .find((r) => r);
+    if (waiting === 'ContainerCreating' || waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff') {
+      this.#pull(pod);
+      return;
+    }
+    const simulate = pod.metadata.annotations?.[SIMULATE_ANNOTATION];
+    if (waiting === 'CrashLoopBackOff') {
+      const restarts = Number(statuses[0]?.restartCount ?? 1);
+      this.#later(
+        pod,
+        Math.min(this.#opts.backoffMs * 2 ** (restarts - 1), this.#opts.backoffMs * 10),
+        (cur) => this.#run(cur, false),
+      );
+      return;
+    }
+    if (st.phase !== 'Running') return;
+    const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
+    if (simulate === 'crash') {
+      this.#later(pod, this.#opts.readyDelayMs + 100, (cur) => this.#crash(cur));
+      return;
+    }
+    if (restartPolicy !== 'Always') {
+      const runMs = Number(pod.metadata.annotations?.['slipway.dev/run-seconds'] ?? Number.NaN) * 1000;
+      this.#later(pod, Number.isFinite(runMs) ? runMs : this.#opts.runDurationMs, (cur) =>
+        this.#finish(cur, simulate !== 'fail'),
+      );
+      return;
+    }
+    if (!statuses.every((c) => c.ready === true)) {
+      this.#later(pod, this.#opts.readyDelayMs, (cur) => this.#run(cur, true));
+    }
+  }
+
+  #pull(pod: KubeObject): void {
+    const state = this.#state(pod.metadata.uid ?? '');
+    state.busy = true;
+    const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
+    const started = Date.now();
+    void Promise.all(containers.map((c) => this.#opts.resolveImage(c.image).then((r) => ({ c, r })))).then(
+      (results) => {
+        const failed = results.find((x) => !x.r.ok);
+        const wait = Math.max(0, this.#opts.startDelayMs - (Date.now() - started));
+        if (!failed) {
+          state.attempts = 0;
+          const digests = new Map(results.map((x) => [x.c.name, x.r.ok ? x.r.digest : undefined]));
+          state.busy = false;
+          this.#later(pod, wait, (cur) => this.#run(cur, this.#opts.readyDelayMs === 0, digests));
+          return;
+        }
+        state.busy = false;
+        this.#later(pod, Math.min(wait, 100), (cur) =>
+          this.#pullFailed(cur, failed.c.name, failed.c.image, failed.r.ok ? '' : failed.r.message),
+        );
+      },
+      () => {
+        state.busy = false;
+      },
+    );
+  }
+
+  #pullFailed(pod: KubeObject, name: string, image: string, message: string): void {
+    const state = this.#state(pod.metadata.uid ?? '');
+    state.attempts++;
+    state.busy = true;
+    const st: Status = pod.status ?? {};
+    const statuses = ((st.containerStatuses as Record<string, unknown>[]) ?? []).map((c) =>
+      c.name === name
+        ? {
+            ...c,
+            ready: false,
+            started: false,
+            state: {
+              waiting: {
+                reason: 'ErrImagePull',
+                message: `failed to pull and unpack image "${image}": ${message}`,
+              },
+            },
+          }
+        : c,
+    );
+    const written = this.#writeStatus(pod, { ...st, containerStatuses: statuses });
+    if (!written) return;
+    this.#later(written, Math.min(this.#opts.backoffMs, 1000), (cur) => {
+      state.busy = true;
+      const cs = ((cur.status?.containerStatuses as Record<string, unknown>[]) ?? []).map((c) =>
+        c.name === name
+          ? {
+              ...c,
+              state: {
+                waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` },
+              },
+            }
+          : c,
+      );
+      const w = this.#writeStatus(cur, { ...cur.status, containerStatuses: cs });
+      if (!w) return;
+      const delay = Math.min(this.#opts.backoffMs * 2 ** state.attempts, this.#opts.backoffMs * 10);
+      this.#later(w, delay, (again) => this.#pull(again));
+    });
+  }
+
+  #ip(): string {
+    const n = this.#nextIp++;
+    return `10.244.${(n >> 8) & 255}.${n & 255 || 1}`;
+  }
+
+  #run(pod: KubeObject, ready: boolean, digests?: Map<string, string | undefined>): void {
+    const now = this.#cluster.now();
+    const st: Status = pod.status ?? {};
+    const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
+    const prev = new Map(
+      ((st.containerStatuses as Record<string, unknown>[]) ?? []).map((c) => [c.name as string, c]),
+    );
+    const crash = pod.metadata.annotations?.[SIMULATE_ANNOTATION] === 'crash';
+    const isReady = ready && !crash;
+    const ip = (st.podIP as string | undefined) ?? this.#ip();
+    const status: Status = {
+      ...st,
+      phase: 'Running',
+      conditions: [
+        cond('Initialized', 'True', now),
+        isReady
+          ? cond('Ready', 'True', now)
+          : {
+              ...cond('Ready', 'False', now, 'ContainersNotReady'),
+              message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
+            },
+        isReady
+          ? cond('ContainersReady', 'True', now)
+          : {
+              ...cond('ContainersReady', 'False', now, 'ContainersNotReady'),
+              message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
+            },
+        cond('PodScheduled', 'True', now),
+      ],
+      podIP: ip,
+      podIPs: [{ ip }],
+      containerStatuses: containers.map((c) => {
+        const p = prev.get(c.name) ?? {};
+        const digest = digests?.get(c.name);
+        const imageID = digest
+          ? `${c.image.split('@')[0]?.replace(/:[^/:]+$/, '')}@${digest}`
+          : ((p.imageID as string) ?? '');
+        return {
+          name: c.name,
+          state: { running: { startedAt: now } },
+          lastState: p.lastState ?? {},
+          ready: isReady,
+          restartCount: p.restartCount ?? 0,
+          image: c.image,
+          imageID,
+          containerID: `simulated://${(pod.metadata.uid ?? '').slice(0, 8)}-${c.name}`,
+          started: true,
+        };
+      }),
+    };
+    this.#writeStatus(pod, status);
+  }
+
+  #crash(pod: KubeObject): void {
+    const now = this.#cluster.now();
+    const st: Status = pod.status ?? {};
+    const statuses = ((st.containerStatuses as Record<string, unknown>[]) ?? []).map((c, i) =>
+      i === 0
+        ? {
+            ...c,
+            ready: false,
+            started: false,
+            restartCount: Number(c.restartCount ?? 0) + 1,
+            lastState: {
+              terminated: {
+                exitCode: 1,
+                reason: 'Error',
+                startedAt: (c.state as { running?: { startedAt?: string } })?.running?.startedAt ?? now,
+                finishedAt: now,
+              },
+            },
+            state: {
+              waiting: {
+                reason: 'CrashLoopBackOff',
+                message: `back-off restarting failed container ${c.name} in pod ${pod.metadata.name}`,
+              },
+            },
+          }
+        : c,
+    );
+    this.#writeStatus(pod, { ...st, containerStatuses: statuses });
+  }
+
+  #finish(pod: KubeObject, success: boolean): void {
+    const now = this.#cluster.now();
+    const st: Status = pod.status ?? {};
+    const statuses = ((st.containerStatuses as Record<string, unknown>[]) ?? []).map((c) => ({
+      ...c,
+      ready: false,
+      started: false,
+      state: {
+        terminated: {
+          exitCode: success ? 0 : 1,
+          reason: success ? 'Completed' : 'Error',
+          startedAt: (c.state as { running?: { startedAt?: string } })?.running?.startedAt ?? now,
+          finishedAt: now,
+        },
+      },
+    }));
+    const reason = success ? 'PodCompleted' : 'PodFailed';
+    this.#writeStatus(pod, {
+      ...st,
+      phase: success ? 'Succeeded' : 'Failed',
+      conditions: [
+        cond('Initialized', 'True', now, reason),
+        cond('Ready', 'False', now, reason),
+        cond('ContainersReady', 'False', now, reason),
+        cond('PodScheduled', 'True', now),
+      ],
+      containerStatuses: statuses,
+    });
+  }
+}
+
+/** The one Node object of the local cluster. */
+export function nodeObject(now: string): KubeObject {
+  const conditions = [
+    [
+      'Ready',
+      'True',
+      'KubeletReady',
+      'kubelet is posting ready status (simulated: no container really runs)',
+    ],
+    ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+    ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+    ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+  ].map(([type, status, reason, message]) => ({
+    type,
+    status,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+    reason,
+    message,
+  }));
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: NODE_NAME,
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': NODE_NAME,
+        'kubernetes.io/os': 'linux',
+        'node.kubernetes.io/simulated': 'true',
+      },
+    },
+    spec: {},
+    status: {
+      capacity: { cpu: '32', memory: '256Gi', pods: '10000' },
+      allocatable: { cpu: '32', memory: '256Gi', pods: '10000' },
+      phase: 'Running',
+      conditions,
+      addresses: [
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'Hostname', address: NODE_NAME },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+      nodeInfo: {
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
+        kernelVersion: '',
+        osImage: 'Slipway simulated node',
+        containerRuntimeVersion: 'simulated://0',
+        kubeletVersion: 'v1.32.0-slipway',
+        kubeProxyVersion: 'v1.32.0-slipway',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+    },
+  };
+}

@@ -1,0 +1,13 @@
+// localcluster: an embedded Kubernetes API server with controllers and a simulated kubelet (no container really runs).
+export { createLocalCluster, startLocalCluster, renderKubeconfig } from './local-cluster.ts';
+export type {
+  LocalCluster,
+  LocalClusterDeps,
+  StandaloneCluster,
+  StandaloneOptions,
+} from './local-cluster.ts';
+export { registryResolver, cachingResolver, parseImageRef } from './images.ts';
+export type { ImageResolver, ImageResolution } from './images.ts';
+export type { Cluster } from './api.ts';
+export type { KubeObject } from './types.ts';
+export { SIMULATE_ANNOTATION, NODE_NAME } from './controllers/kubelet.ts';

@@ -1,0 +1,10 @@
+// template: Go's text/template (parser, executor, fmt) and the Sprig function library as Helm registers it.
+export { TemplateSet, TemplateError } from './template-set.ts';
+export type { FuncMap, ParseOptions, ExecuteOptions } from './template-set.ts';
+export { isTrue, typeName, kindOf, GO_TYPE } from './value.ts';
+export type { GoValue, GoKind } from './value.ts';
+export { formatValue, sprintf, sprint, sprintln, quoteGo } from './fmt.ts';
+export { withSignature, GO_SIGNATURE } from './signature.ts';
+export type { TemplateFunction, GoParamType, GoSignature } from './signature.ts';
+export { sprigFunctions } from './sprig/index.ts';
+export type { SprigOptions } from './sprig/index.ts';

@@ -1,0 +1,120 @@
+// Sprig's encoding, hashing and id functions (b64/b32, sha*/adler32, uuidv4, randBytes) and unsupported crypto.
+import { createHash } from 'node:crypto';
+import type { TemplateFunction } from '../signature.ts';
+import { utf8Bytes, utf8Decode } from '../value.ts';
+import { sig } from './strings.ts';
+
+const B64 = /^[A-Za-z0-9+/]*$/;
+
+/** base64.StdEncoding.DecodeString with Go's error text. */
+function b64decode(s: string): string {
+  const clean = s.replace(/[\r\n]/g, '');
+  const body = clean.replace(/=+$/, '');
+  for (let i = 0; i < body.length; i++) {
+    if (!B64.test(body[i]!)) return `illegal base64 data at input byte ${i}`;
+  }
+  const pad = clean.length - body.length;
+  if (clean.length % 4 !== 0 || pad > 2 || body.length % 4 === 1) {
+    const at = clean.length % 4 !== 0 ? clean.length - (clean.length % 4) : body.length;
+    return `illegal base64 data at input byte ${Math.min(at, clean.length)}`;
+  }
+  return utf8Decode(Buffer.from(body, 'base64'));
+}
+
+const B32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function b32encode(s: string): string {
+  const bytes = utf8Bytes(s);
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32_ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += B32_ALPHABET[(value << (5 - bits)) & 31];
+  while (out.length % 8 !== 0) out += '=';
+  return out;
+}
+
+function b32decode(s: string): string {
+  const clean = s.replace(/[\r\n]/g, '');
+  if (clean.length % 8 !== 0) return `illegal base32 data at input byte ${clean.length - (clean.length % 8)}`;
+  const body = clean.replace(/=+$/, '');
+  const bytes: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (let i = 0; i < body.length; i++) {
+    const idx = B32_ALPHABET.indexOf(body[i]!);
+    if (idx < 0) return `illegal base32 data at input byte ${i}`;
+    value = ((value << 5) | idx) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bytes.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return utf8Decode(new Uint8Array(bytes));
+}
+
+function adler32(s: string): bigint {
+  let a = 1;
+  let b = 0;
+  for (const byte of utf8Bytes(s)) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return BigInt(((b << 16) | a) >>> 0);
+}
+
+const hash = (alg: string) => sig(['string'])((s: string) => createHash(alg).update(s, 'utf8').digest('hex'));
+
+function unsupported(name: string): TemplateFunction {
+  return () => {
+    throw new Error(`${name} is not supported by Slipway's template engine`);
+  };
+}
+
+export function encodingFunctions(random: () => number): Record<string, TemplateFunction> {
+  const randomBytes = (n: number): Uint8Array => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.floor(random() * 256);
+    return out;
+  };
+  return {
+    b64enc: sig(['string'])((s: string) => Buffer.from(s, 'utf8').toString('base64')),
+    b64dec: sig(['string'])(b64decode),
+    b32enc: sig(['string'])(b32encode),
+    b32dec: sig(['string'])(b32decode),
+    sha1sum: hash('sha1'),
+    sha256sum: hash('sha256'),
+    sha512sum: hash('sha512'),
+    adler32sum: sig(['string'])((s: string) => adler32(s).toString()),
+    uuidv4: sig([])(() => {
+      const b = randomBytes(16);
+      b[6] = (b[6]! & 0x0f) | 0x40;
+      b[8] = (b[8]! & 0x3f) | 0x80;
+      const h = Buffer.from(b).toString('hex');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    }),
+    randBytes: sig(['int'])((n: unknown) => Buffer.from(randomBytes(Number(n as bigint))).toString('base64')),
+    bcrypt: unsupported('bcrypt'),
+    htpasswd: unsupported('htpasswd'),
+    derivePassword: unsupported('derivePassword'),
+    genPrivateKey: unsupported('genPrivateKey'),
+    buildCustomCert: unsupported('buildCustomCert'),
+    genCA: unsupported('genCA'),
+    genCAWithKey: unsupported('genCAWithKey'),
+    genSelfSignedCert: unsupported('genSelfSignedCert'),
+    genSelfSignedCertWithKey: unsupported('genSelfSignedCertWithKey'),
+    genSignedCert: unsupported('genSignedCert'),
+    genSignedCertWithKey: unsupported('genSignedCertWithKey'),
+    encryptAES: unsupported('encryptAES'),
+    decryptAES: unsupported('decryptAES'),
+    getHostByName: unsupported('getHostByName'),
+  };
+}

@@ -1,0 +1,1 @@
+{{- define "zz.name" -}}from-aa{{- end -}}

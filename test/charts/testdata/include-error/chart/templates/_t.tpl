@@ -1,0 +1,1 @@
+{{- define "tplreq" }}{{ tpl "{{ required \"tpl value needed\" .Values.yyy }}" . }}{{- end }}
