@@ -34,6 +34,7 @@ import type {
   ClusterClient,
   ClusterProvider,
   GitSource,
+  HealthResult,
   HealthStatus,
   KubeObject,
   ObjectRef,
@@ -472,7 +473,7 @@ export class GitOpsService {
     const resources = await mapLimit(plan.resources, 8, async (p): Promise<ResourceStatus> => {
       const live = await cluster.get(refOf(p.object));
       const d = diffObject(p.object, live, ignoredPointers(p.object, spec.ignoreDifferences));
-      const h = assessHealth(live);
+      const h = await this.#health(cluster, live);
       return {
         ...this.#resourceId(p.object),
         sync: d.modified ? 'OutOfSync' : 'Synced',
@@ -506,6 +507,35 @@ export class GitOpsService {
       name: obj.metadata.name,
       ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
     };
+  }
+
+  /**
+   * Health of a live object; a Deployment or StatefulSet that is still Progressing is Degraded when one of
+   * its pods cannot pull its image or crash-loops (Argo CD would wait for the progress deadline).
+   */
+  async #health(cluster: ClusterClient, live: KubeObject | undefined): Promise<HealthResult> {
+    const h = assessHealth(live);
+    if (!live || h.status !== 'Progressing' || !['Deployment', 'StatefulSet'].includes(live.kind)) return h;
+    const sel = (live.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
+      ?.matchLabels;
+    if (!sel || Object.keys(sel).length === 0) return h;
+    const pods = await cluster
+      .list(
+        { apiVersion: 'v1', kind: 'Pod' },
+        {
+          ...(live.metadata.namespace ? { namespace: live.metadata.namespace } : {}),
+          labelSelector: Object.entries(sel)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        },
+      )
+      .catch(() => [] as KubeObject[]);
+    for (const pod of pods) {
+      const ph = assessHealth(pod);
+      if (ph.status === 'Degraded')
+        return { status: 'Degraded', message: `pod ${pod.metadata.name}: ${ph.message ?? 'Degraded'}` };
+    }
+    return h;
   }
 
   #save(spec: AppSpec, status: AppStatus): void {
