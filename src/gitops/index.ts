@@ -1,0 +1,186 @@
+// gitops: applications and environments, the reconciler (git → render → diff → sync), history, rollback,
+// promotion and the values-edit service that pipelines use to write image tags.
+import { join } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AuthService } from '../auth/index.ts';
+import type { EventBus, Logger, SlipwayConfig } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import { AppStore } from './app-store.ts';
+import { createCliGitSource } from './git-source.ts';
+import { createRenderer, type ChartEngine } from './renderer.ts';
+import { gitopsRoutes } from './routes.ts';
+import type { ClusterProvider, GitSource, Renderer } from './seams.ts';
+import { GitOpsService } from './service.ts';
+import {
+  createValuesEditor,
+  localRepoLocator,
+  localRepoName,
+  type RepoLocator,
+  type ValuesEditor,
+} from './values-editor.ts';
+
+export { parseApplications, parseApplicationObject, toManifest } from './app-spec.ts';
+export type {
+  AppSpec,
+  AppSource,
+  HelmSource,
+  SyncPolicy,
+  SyncOptions,
+  IgnoreDifference,
+} from './app-spec.ts';
+export { AppStore, DEFAULT_ENVIRONMENTS } from './app-store.ts';
+export type {
+  AppStatus,
+  Environment,
+  HistoryEntry,
+  Promotion,
+  ResourceStatus,
+  OperationState,
+  SyncWindow,
+} from './app-store.ts';
+export { GitOpsService } from './service.ts';
+export type {
+  AppStatusEvent,
+  AppSyncEvent,
+  AppView,
+  GitOpsAuth,
+  GitOpsServiceOptions,
+  ResourceDiff,
+  TreeNode,
+  SyncOptionsInput,
+} from './service.ts';
+export { createValuesEditor, localRepoLocator, localRepoName } from './values-editor.ts';
+export type {
+  ValuesEditor,
+  ValuesEditResult,
+  SetImageTagInput,
+  SetValueInput,
+  RestorePathInput,
+  RepoLocator,
+  RepoLocation,
+} from './values-editor.ts';
+export { setYamlValue, getYamlValue, IMAGE_TAG_RE } from './yaml-edit.ts';
+export { createRenderer, sourceKind, parseHelmOutput } from './renderer.ts';
+export type { ChartEngine, RendererOptions } from './renderer.ts';
+export { createCliGitSource } from './git-source.ts';
+export { createMemoryCluster, staticClusters } from './memory-cluster.ts';
+export type { MemoryCluster } from './memory-cluster.ts';
+export { planSync, groupByWave } from './sync-plan.ts';
+export { syncAllowed, checkWindow } from './sync-windows.ts';
+export type {
+  ClusterClient,
+  ClusterProvider,
+  GitSource,
+  Renderer,
+  RenderInput,
+  RenderedManifest,
+  KubeObject,
+  ObjectRef,
+  FileTree,
+} from './seams.ts';
+export { gitopsRoutes } from './routes.ts';
+
+export interface GitOpsDeps {
+  config: SlipwayConfig;
+  logger: Logger;
+  events: EventBus;
+  store: Store;
+  auth: AuthService;
+  dataDir: string;
+  publicUrl: string;
+  /** Deploy targets by name; `in-cluster` is the local cluster. */
+  clusters: ClusterProvider;
+  /** Reads repositories (default: the git CLI on `<dataDir>/git` and mirrors of external repos). */
+  gitSource?: GitSource;
+  /** Renders sources (default: directories, Helm through `chart` or the helm binary, kustomize through kubectl). */
+  renderer?: Renderer;
+  /** chart/'s engine for Helm sources. */
+  chart?: ChartEngine;
+  /** Maps repo names/URLs to clone URLs for the values editor (default: Slipway's bare repos on disk). */
+  locate?: RepoLocator;
+  /** Tuning (tests, benchmarks). */
+  rolloutTimeoutMs?: number;
+  rolloutPollMs?: number;
+  concurrency?: number;
+}
+
+export interface GitOpsModule {
+  /** Mount at `/api/v1`. */
+  routes: FastifyPluginAsync;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  values: ValuesEditor;
+  service: GitOpsService;
+}
+
+/** Creates the gitops module: routes under `/api/v1`, the reconciler (events + polling) and the values editor. */
+export function createGitOps(deps: GitOpsDeps): GitOpsModule {
+  const locate = deps.locate ?? localRepoLocator(deps.dataDir, deps.publicUrl);
+  const repoKey = (u: string) =>
+    localRepoName(u, deps.publicUrl) ??
+    u
+      .replace(/\.git$/, '')
+      .replace(/\/+$/, '')
+      .toLowerCase();
+  let service: GitOpsService | undefined;
+  const values = createValuesEditor({
+    workDir: join(deps.dataDir, 'gitops', 'work'),
+    locate,
+    // The reconciler hears of its own commits at once (they bypass the git server's push hook).
+    onCommitted: (e) => service?.enqueueForRepo(e.repo, e.branch),
+  });
+  service = new GitOpsService({
+    store: new AppStore(deps.store),
+    git:
+      deps.gitSource ??
+      createCliGitSource({
+        locate,
+        mirrorDir: join(deps.dataDir, 'gitops', 'mirrors'),
+        fetchIntervalMs: 5_000,
+      }),
+    values,
+    renderer: deps.renderer ?? createRenderer(deps.chart ? { helm: deps.chart } : {}),
+    clusters: deps.clusters,
+    events: deps.events,
+    auth: deps.auth,
+    logger: deps.logger,
+    repoKey,
+    ...(deps.rolloutTimeoutMs !== undefined ? { rolloutTimeoutMs: deps.rolloutTimeoutMs } : {}),
+    ...(deps.rolloutPollMs !== undefined ? { rolloutPollMs: deps.rolloutPollMs } : {}),
+    ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
+  });
+  const svc = service;
+  let timer: NodeJS.Timeout | undefined;
+  const offs: (() => void)[] = [];
+  return {
+    routes: gitopsRoutes({ service: svc, auth: deps.auth }),
+    values,
+    service: svc,
+    async start() {
+      svc.store.failInterrupted();
+      // git.push is declared by git/; listen without depending on its types.
+      offs.push(
+        deps.events.onAny((event) => {
+          if ((event.type as string) !== 'git.push') return;
+          const data = event.data as unknown as { repo?: string; ref?: string; url?: string };
+          if (typeof data.repo !== 'string') return;
+          const branch = typeof data.ref === 'string' ? data.ref.replace(/^refs\/heads\//, '') : undefined;
+          svc.enqueueForRepo(data.repo, branch);
+          if (typeof data.url === 'string') svc.enqueueForRepo(data.url, branch);
+        }),
+      );
+      svc.enqueueAll();
+      const seconds = deps.config.pollIntervalSeconds;
+      if (seconds > 0) {
+        timer = setInterval(() => svc.enqueueAll(), seconds * 1000);
+        timer.unref();
+      }
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      for (const off of offs.splice(0)) off();
+      svc.stop();
+      await Promise.race([svc.idle(), new Promise((r) => setTimeout(r, 5_000))]);
+    },
+  };
+}

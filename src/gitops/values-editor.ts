@@ -1,0 +1,555 @@
+// The values-edit service: structural edits of values files in a git repo, committed and pushed, with a
+// fetch-rebase-retry loop on a rejected push so that concurrent edits are never lost.
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { InputError, NotFoundError, UnavailableError } from '../core/index.ts';
+import { runGit } from './git-cli.ts';
+import { IMAGE_TAG_RE, setYamlValue } from './yaml-edit.ts';
+
+/** Where a repository named `org/name` (or given as a URL) is cloned from and pushed to. */
+export interface RepoLocation {
+  url: string;
+  /** Extra `git -c` settings, e.g. `http.extraHeader=Authorization: Bearer ...`. Never logged. */
+  config?: string[];
+}
+
+export type RepoLocator = (repo: string) => RepoLocation;
+
+export interface SetImageTagInput {
+  /** `org/name` of a Slipway repository, or a git URL. */
+  repo: string;
+  /** Path of the values file inside the repo, e.g. `dev/node-hello-world/values.yaml`. */
+  file: string;
+  tag: string;
+  /** User name or `Name <email>`; the commit's author. */
+  author?: string;
+  /** Commit message; default "updated the image tag". */
+  message?: string;
+  /** Branch; default the repository's default branch. */
+  branch?: string;
+  /** Key path of the tag; default `image.tag`. */
+  key?: string;
+}
+
+export interface SetValueInput extends Omit<SetImageTagInput, 'tag' | 'key'> {
+  key: string;
+  value: string;
+}
+
+export interface ValuesEditResult {
+  /** The commit that holds the change (the current head when nothing changed). */
+  commit: string;
+  changed: boolean;
+  previous: unknown;
+  branch: string;
+  /** How many push attempts it took. */
+  attempts: number;
+}
+
+/** What pipelines and promotion use to change values files. */
+export interface ValuesEditor {
+  setImageTag(input: SetImageTagInput): Promise<ValuesEditResult>;
+  setValue(input: SetValueInput): Promise<ValuesEditResult>;
+  /**
+   * Commits, on `branch`, the content `path` had at `toCommit` (how a rollback becomes a git revert).
+   * Returns the new commit, or the head when nothing differs.
+   */
+  restorePath(input: RestorePathInput): Promise<ValuesEditResult>;
+}
+
+export interface RestorePathInput {
+  repo: string;
+  path: string;
+  toCommit: string;
+  author?: string;
+  message: string;
+  branch?: string;
+}
+
+export interface ValuesEditorOptions {
+  /** Directory for the editor's working clones (one per repository). */
+  workDir: string;
+  locate: RepoLocator;
+  /** Called after a change has been pushed (the reconciler refreshes the apps that read this repo). */
+  onCommitted?: (event: {
+    repo: string;
+    branch: string;
+    before: string;
+    after: string;
+    author: string;
+  }) => void;
+  maxAttempts?: number;
+  /** Committer identity. */
+  committer?: { name: string; email: string };
+}
+
+const REJECTED =
+  /rejected|non-fast-forward|fetch first|failed to update ref|cannot lock ref|stale info|failed to push/i;
+
+function parseAuthor(author: string | undefined): { name: string; email: string } {
+  const a = (author ?? 'slipway').trim();
+  const m = /^(.*?)\s*<([^>]+)>$/.exec(a);
+  if (m) return { name: m[1] || m[2]!, email: m[2]! };
+  const name = a.replace(/[<>\n]/g, '') || 'slipway';
+  return { name, email: `${name.replace(/[^A-Za-z0-9._-]/g, '-')}@slipway.local` };
+}
+
+function checkFilePath(file: string): string {
+  const clean = normalize(file).replace(/^\.\/+/, '');
+  if (!clean || clean.startsWith('..') || clean.startsWith('/') || clean.includes('\0')) {
+    throw new InputError(
+      `Invalid values file path ${JSON.stringify(file)}: use a relative path inside the repository`,
+      {
+        location: { field: 'file' },
+      },
+    );
+  }
+  return clean;
+}
+
+function safeDirName(repo: string): string {
+  return repo
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(0, 120);
+}
+
+/** Serialises async work per key. */
+class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>();
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#tails.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return next;
+  }
+}
+
+/**
+ * Creates the values editor. Each repository gets one working clone under `workDir`; edits to one
+ * repository run one at a time in this process, and a push rejected because someone else pushed first
+ * (another Slipway, a person, a CI job) is retried after fetching and re-applying the edit.
+ */
+export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
+  const mutex = new KeyedMutex();
+  const maxAttempts = options.maxAttempts ?? 40;
+  const committer = options.committer ?? { name: 'Slipway', email: 'slipway@localhost' };
+
+  async function git(loc: RepoLocation, cwd: string | undefined, args: string[], allowFailure = false) {
+    const cfg = (loc.config ?? []).flatMap((c) => ['-c', c]);
+    return runGit(
+      ['-c', `user.name=${committer.name}`, '-c', `user.email=${committer.email}`, ...cfg, ...args],
+      { ...(cwd ? { cwd } : {}), allowFailure },
+    );
+  }
+
+  async function ensureClone(repo: string, loc: RepoLocation): Promise<string> {
+    const dir = join(options.workDir, safeDirName(repo));
+    if (existsSync(join(dir, '.git'))) return dir;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dirname(dir), { recursive: true });
+    const r = await git(loc, undefined, ['clone', '-q', '--no-checkout', loc.url, dir], true);
+    if (r.code !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      if (/not found|does not exist|not appear to be a git repository/i.test(r.stderr)) {
+        throw new NotFoundError(`Repository "${repo}" not found`);
+      }
+      throw new UnavailableError(`Cannot clone repository "${repo}": ${r.stderr.trim().split('\n').pop()}`);
+    }
+    return dir;
+  }
+
+  const branches = new Map<string, string>();
+  async function defaultBranch(loc: RepoLocation, dir: string): Promise<string> {
+    const known = branches.get(dir);
+    if (known) return known;
+    const r = await git(loc, dir, ['ls-remote', '--symref', 'origin', 'HEAD'], true);
+    const m = /ref: refs\/heads\/(\S+)\s+HEAD/.exec(r.stdout.toString('utf8'));
+    const branch = m?.[1] ?? 'main';
+    branches.set(dir, branch);
+    return branch;
+  }
+
+  function editFile(
+    repo: string,
+    fileIn: string,
+    apply: (text: string, file: string) => { text: string; changed: boolean; previous: unknown },
+    meta: { author?: string; message: string; branch?: string },
+  ): Promise<ValuesEditResult> {
+    const file = checkFilePath(fileIn);
+    return edit(
+      repo,
+      meta,
+      async (dir) => {
+        const path = join(dir, file);
+        if (!existsSync(path)) throw new NotFoundError(`File "${file}" not found in ${repo}`);
+        const result = apply(readFileSync(path, 'utf8'), file);
+        if (result.changed) writeFileSync(path, result.text);
+        return { changed: result.changed, previous: result.previous, add: [file] };
+      },
+      localFileEdit(file, apply, repo),
+    );
+  }
+
+  async function edit(
+    repo: string,
+    meta: { author?: string; message: string; branch?: string },
+    apply: (
+      dir: string,
+      loc: RepoLocation,
+    ) => Promise<{ changed: boolean; previous: unknown; add: string[] }>,
+    local?: (gitDir: string, old: string) => Promise<{ changed: boolean; previous: unknown; index: string }>,
+  ): Promise<ValuesEditResult> {
+    const loc = options.locate(repo);
+    const author = parseAuthor(meta.author);
+    return mutex.run(repo, async () => {
+      if (local && isLocalBare(loc.url)) return editBare(repo, loc.url, meta, author, local);
+      const dir = await ensureClone(repo, loc);
+      const branch = meta.branch ?? (await defaultBranch(loc, dir));
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const f = await git(
+          loc,
+          dir,
+          ['fetch', '-q', '--no-tags', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`],
+          true,
+        );
+        if (f.code !== 0) {
+          if (/couldn't find remote ref/i.test(f.stderr))
+            throw new NotFoundError(`Branch "${branch}" not found in repository "${repo}"`);
+          throw new UnavailableError(`Cannot fetch ${repo}: ${f.stderr.trim().split('\n').pop()}`);
+        }
+        await git(loc, dir, ['checkout', '-q', '-f', '-B', branch, `refs/remotes/origin/${branch}`]);
+        const before =
+          readRef(dir, `refs/heads/${branch}`) ??
+          (await git(loc, dir, ['rev-parse', 'HEAD'])).stdout.toString('utf8').trim();
+        const result = await apply(dir, loc);
+        if (!result.changed) {
+          return { commit: before, changed: false, previous: result.previous, branch, attempts: attempt };
+        }
+        if (result.add.length > 0) await git(loc, dir, ['add', '-A', '--', ...result.add]);
+        await git(loc, dir, [
+          'commit',
+          '-q',
+          '--no-verify',
+          '-m',
+          meta.message,
+          `--author=${author.name} <${author.email}>`,
+        ]);
+        const after =
+          readRef(dir, `refs/heads/${branch}`) ??
+          (await git(loc, dir, ['rev-parse', 'HEAD'])).stdout.toString('utf8').trim();
+        const push = await git(
+          loc,
+          dir,
+          ['push', '-q', '--porcelain', 'origin', `HEAD:refs/heads/${branch}`],
+          true,
+        );
+        if (push.code === 0) {
+          options.onCommitted?.({ repo, branch, before, after, author: author.name });
+          return { commit: after, changed: true, previous: result.previous, branch, attempts: attempt };
+        }
+        const why = `${push.stderr}\n${push.stdout.toString('utf8')}`;
+        if (!REJECTED.test(why)) {
+          throw new UnavailableError(`Cannot push to ${repo}: ${why.trim().split('\n').pop()}`);
+        }
+        await backoff(attempt);
+      }
+      throw new UnavailableError(`Cannot push to ${repo}: still rejected after ${maxAttempts} attempts`);
+    });
+  }
+
+  /**
+   * Slipway's own repositories: build the commit in the bare repository with plumbing and move the branch
+   * with a compare-and-swap `update-ref`, which fails (and is retried) exactly when a push moved it first.
+   */
+  async function editBare(
+    repo: string,
+    gitDir: string,
+    meta: { message: string; branch?: string },
+    author: { name: string; email: string },
+    local: (gitDir: string, old: string) => Promise<{ changed: boolean; previous: unknown; index: string }>,
+  ): Promise<ValuesEditResult> {
+    if (!existsSync(gitDir)) throw new NotFoundError(`Repository "${repo}" not found`);
+    let branch = meta.branch;
+    if (!branch) {
+      const head = await runGit(['--git-dir', gitDir, 'symbolic-ref', '--short', 'HEAD'], {
+        allowFailure: true,
+      });
+      branch = head.stdout.toString('utf8').trim() || 'main';
+    }
+    const env = {
+      GIT_AUTHOR_NAME: author.name,
+      GIT_AUTHOR_EMAIL: author.email,
+      GIT_COMMITTER_NAME: committer.name,
+      GIT_COMMITTER_EMAIL: committer.email,
+    };
+    // Writers in other processes queue on a lock file instead of burning attempts; the compare-and-swap
+    // below stays the guarantee (a push through the git server does not take this lock).
+    return withFileLock(join(gitDir, 'slipway-values.lock'), async () => {
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const oldRes = await runGit(
+          ['--git-dir', gitDir, 'rev-parse', '-q', '--verify', `refs/heads/${branch}^{commit}`],
+          { allowFailure: true },
+        );
+        const old = oldRes.stdout.toString('utf8').trim();
+        if (oldRes.code !== 0 || !old)
+          throw new NotFoundError(`Branch "${branch}" not found in repository "${repo}"`);
+        const result = await local(gitDir, old);
+        if (!result.changed)
+          return { commit: old, changed: false, previous: result.previous, branch, attempts: attempt };
+        const indexFile = join(
+          options.workDir,
+          `.index-${process.pid}-${Math.random().toString(36).slice(2)}`,
+        );
+        mkdirSync(options.workDir, { recursive: true });
+        try {
+          const ienv = { ...env, GIT_INDEX_FILE: indexFile };
+          await runGit(['--git-dir', gitDir, 'read-tree', old], { env: ienv });
+          await runGit(['--git-dir', gitDir, 'update-index', '--index-info'], {
+            env: ienv,
+            input: result.index,
+          });
+          const tree = (await runGit(['--git-dir', gitDir, 'write-tree'], { env: ienv })).stdout
+            .toString('utf8')
+            .trim();
+          const commit = (
+            await runGit(['--git-dir', gitDir, 'commit-tree', tree, '-p', old, '-m', meta.message], { env })
+          ).stdout
+            .toString('utf8')
+            .trim();
+          const upd = await runGit(
+            [
+              '--git-dir',
+              gitDir,
+              'update-ref',
+              '-m',
+              `slipway: ${meta.message}`,
+              `refs/heads/${branch}`,
+              commit,
+              old,
+            ],
+            { allowFailure: true },
+          );
+          if (upd.code === 0) {
+            options.onCommitted?.({ repo, branch, before: old, after: commit, author: author.name });
+            return { commit, changed: true, previous: result.previous, branch, attempts: attempt };
+          }
+        } finally {
+          rmSync(indexFile, { force: true });
+        }
+        await backoff(attempt);
+      }
+      throw new UnavailableError(`Cannot update ${repo}: the branch kept moving for ${maxAttempts} attempts`);
+    });
+  }
+
+  /** The index lines (`mode sha\tpath`) that put `text` at `file`. */
+  async function blobIndexLine(gitDir: string, file: string, text: string): Promise<string> {
+    const sha = (await runGit(['--git-dir', gitDir, 'hash-object', '-w', '--stdin'], { input: text })).stdout
+      .toString('utf8')
+      .trim();
+    return `100644 ${sha}\t${file}\n`;
+  }
+
+  async function readBlob(gitDir: string, rev: string, file: string): Promise<string | undefined> {
+    const r = await runGit(['--git-dir', gitDir, 'cat-file', 'blob', `${rev}:${file}`], {
+      allowFailure: true,
+    });
+    return r.code === 0 ? r.stdout.toString('utf8') : undefined;
+  }
+
+  function localFileEdit(
+    file: string,
+    apply: (text: string, file: string) => { text: string; changed: boolean; previous: unknown },
+    repo: string,
+  ) {
+    return async (gitDir: string, old: string) => {
+      const text = await readBlob(gitDir, old, file);
+      if (text === undefined) throw new NotFoundError(`File "${file}" not found in ${repo}`);
+      const r = apply(text, file);
+      return {
+        changed: r.changed,
+        previous: r.previous,
+        index: r.changed ? await blobIndexLine(gitDir, file, r.text) : '',
+      };
+    };
+  }
+
+  return {
+    async setImageTag(input) {
+      if (typeof input.tag !== 'string' || !IMAGE_TAG_RE.test(input.tag)) {
+        throw new InputError(
+          `Invalid image tag ${JSON.stringify(input.tag)}: use letters, digits, "_", "." and "-" (max 128)`,
+          {
+            location: { field: 'tag' },
+          },
+        );
+      }
+      const key = (input.key ?? 'image.tag').split('.');
+      return editFile(
+        repoOf(input.repo),
+        input.file,
+        (text, file) => setYamlValue(text, key, input.tag, file),
+        {
+          ...(input.author !== undefined ? { author: input.author } : {}),
+          message: input.message ?? 'updated the image tag',
+          ...(input.branch !== undefined ? { branch: input.branch } : {}),
+        },
+      );
+    },
+    async setValue(input) {
+      const key = input.key.split('.');
+      if (key.some((k) => k === ''))
+        throw new InputError(`Invalid key ${JSON.stringify(input.key)}`, { location: { field: 'key' } });
+      return editFile(
+        repoOf(input.repo),
+        input.file,
+        (text, file) => setYamlValue(text, key, input.value, file),
+        {
+          ...(input.author !== undefined ? { author: input.author } : {}),
+          message: input.message ?? `updated ${input.key}`,
+          ...(input.branch !== undefined ? { branch: input.branch } : {}),
+        },
+      );
+    },
+    async restorePath(input) {
+      const path = input.path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+      if (path.split('/').includes('..')) throw new InputError(`Invalid path ${JSON.stringify(input.path)}`);
+      if (!/^[0-9a-f]{7,64}$/i.test(input.toCommit))
+        throw new InputError(`Invalid commit ${JSON.stringify(input.toCommit)}`);
+      return edit(
+        repoOf(input.repo),
+        {
+          ...(input.author !== undefined ? { author: input.author } : {}),
+          message: input.message,
+          ...(input.branch !== undefined ? { branch: input.branch } : {}),
+        },
+        async (dir, loc) => {
+          const spec = path === '' ? '.' : path;
+          await git(loc, dir, ['rm', '-r', '-q', '--ignore-unmatch', '--', spec]);
+          const co = await git(loc, dir, ['checkout', input.toCommit, '--', spec], true);
+          if (co.code !== 0 && !/did not match any file/.test(co.stderr)) {
+            throw new NotFoundError(`Cannot restore ${spec} from ${input.toCommit}: ${co.stderr.trim()}`);
+          }
+          const st = await git(loc, dir, ['status', '--porcelain', '--', spec]);
+          return { changed: st.stdout.length > 0, previous: undefined, add: [spec] };
+        },
+        async (gitDir, old) => {
+          const list = async (rev: string) => {
+            const r = await runGit(
+              [
+                '--git-dir',
+                gitDir,
+                'ls-tree',
+                '-r',
+                '-z',
+                '--full-tree',
+                rev,
+                '--',
+                path === '' ? '.' : path,
+              ],
+              { allowFailure: true },
+            );
+            const m = new Map<string, string>();
+            for (const rec of r.stdout.toString('utf8').split('\0')) {
+              const x = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
+              if (x) m.set(x[3]!, `${x[1]} ${x[2]}`);
+            }
+            return m;
+          };
+          const [now, then] = await Promise.all([list(old), list(input.toCommit)]);
+          let index = '';
+          for (const [p, v] of then) if (now.get(p) !== v) index += `${v}\t${p}\n`;
+          for (const p of now.keys())
+            if (!then.has(p)) index += `0 0000000000000000000000000000000000000000\t${p}\n`;
+          return { changed: index !== '', previous: undefined, index };
+        },
+      );
+    },
+  };
+}
+
+function isLocalBare(url: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && url.endsWith('.git');
+}
+
+function readRef(dir: string, ref: string): string | undefined {
+  try {
+    const text = readFileSync(join(dir, '.git', ref), 'utf8').trim();
+    return /^[0-9a-f]{40,64}$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Full jitter on an exponential ceiling keeps many concurrent writers from colliding again and again. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * Math.min(2000, 60 * 2 ** attempt)));
+}
+
+async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  let fd: number | undefined;
+  while (fd === undefined) {
+    try {
+      fd = openSync(path, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        // A lock older than a minute was left by a crashed process.
+        if (Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true });
+      } catch {
+        // it went away meanwhile
+      }
+      if (Date.now() - started > 120_000) throw new UnavailableError(`Timed out waiting for ${path}`);
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 25));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+}
+
+function repoOf(repo: string): string {
+  if (typeof repo !== 'string' || repo.trim() === '') {
+    throw new InputError('A repository is required (org/name or a git URL)', { location: { field: 'repo' } });
+  }
+  return repo.trim();
+}
+
+/**
+ * The default locator: `org/name` (or `<publicUrl>/git/org/name.git`) maps to the bare repository on disk
+ * under `<dataDir>/git/`; any other URL is used as it is.
+ */
+export function localRepoLocator(dataDir: string, publicUrl?: string): RepoLocator {
+  return (repo) => {
+    const local = localRepoName(repo, publicUrl);
+    if (local) return { url: join(dataDir, 'git', `${local}.git`) };
+    return { url: repo };
+  };
+}
+
+/** `org/name` when `repo` names one of Slipway's own repositories (short form or its URL), else undefined. */
+export function localRepoName(repo: string, publicUrl?: string): string | undefined {
+  const short = /^([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*?)(\.git)?$/i.exec(repo);
+  if (short && !repo.includes(':')) return `${short[1]}/${short[2]}`;
+  const m = /^https?:\/\/[^/]+(?:\/.*)?\/git\/([^/]+)\/([^/]+?)(\.git)?\/?$/.exec(repo);
+  if (m && (!publicUrl || repo.startsWith(publicUrl.replace(/\/+$/, '')))) return `${m[1]}/${m[2]}`;
+  return undefined;
+}
