@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EventBus } from './index.ts';
 
-declare module './events.ts' {
+declare module './index.ts' {
   interface EventMap {
     'test.ping': { n: number };
   }

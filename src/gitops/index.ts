@@ -184,3 +184,5 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
     },
   };
 }
+export { kubeClusterClient, ClusterSet } from './kube-clusters.ts';
+export { chartEngine } from './chart-engine.ts';

@@ -1,5 +1,6 @@
 // Builds and runs one Slipway server: every mount on one port, sharing one store, auth and event bus.
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { AuthService } from '../auth/index.ts';
@@ -38,6 +39,17 @@ export interface StartOptions {
 
 /** Starts Slipway with `config`: opens the store, creates the first admin if needed, mounts every module, listens. */
 export async function startServer(config: SlipwayConfig, options: StartOptions = {}): Promise<RunningServer> {
+  if (config.port === 0) {
+    const port = await freePort(config.host);
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    config = {
+      ...config,
+      port,
+      publicUrl: config.publicUrl
+        .replace(/:0$/, `:${port}`)
+        .replace(/\/\/[^/]*:0(?=\/|$)/, `//${host}:${port}`),
+    };
+  }
   mkdirSync(config.data, { recursive: true, mode: 0o700 });
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const store = openStore(join(config.data, 'slipway.db'));
@@ -102,7 +114,7 @@ export async function startServer(config: SlipwayConfig, options: StartOptions =
   });
   await app.register(eventRoutes(events, auth), { prefix: '/api/v1' });
 
-  const modules = [...createModules(ctx), ...(options.extraModules?.(ctx) ?? [])];
+  const modules = [...(await createModules(ctx)), ...(options.extraModules?.(ctx) ?? [])];
   for (const m of modules) {
     if (m.routes) await app.register(m.routes, { prefix: m.prefix });
   }
@@ -147,4 +159,17 @@ export async function startServer(config: SlipwayConfig, options: StartOptions =
       store.close();
     },
   };
+}
+
+/** A port that is free right now (the server binds it a moment later). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }
