@@ -2,6 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, formatLocation, isSlipwayError, VERSION } from '../core/index.ts';
 import { registerAuthCommands } from './commands/auth.ts';
+import { registerAppCommands } from './commands/app.ts';
+import { registerBuildCommands } from './commands/build.ts';
+import { registerClusterCommands } from './commands/cluster.ts';
+import { registerImageCommands } from './commands/image.ts';
+import { registerKubeconfigCommand } from './commands/kubeconfig.ts';
+import { registerRepoCommands } from './commands/repo.ts';
 import { registerImportCommands } from './commands/import.ts';
 import { registerTemplateCommand } from './commands/template.ts';
 import { registerUpCommand } from './commands/up.ts';
@@ -32,6 +38,12 @@ export function buildProgram(io: CliIO): Command {
 
   registerUpCommand(program, ctx);
   registerAuthCommands(program, ctx);
+  registerRepoCommands(program, ctx);
+  registerBuildCommands(program, ctx);
+  registerImageCommands(program, ctx);
+  registerAppCommands(program, ctx);
+  registerClusterCommands(program, ctx);
+  registerKubeconfigCommand(program, ctx);
   registerImportCommands(program, ctx);
   registerTemplateCommand(program, {
     stdout: (s) => io.out(s.replace(/\n$/, '')),

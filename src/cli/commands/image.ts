@@ -74,12 +74,16 @@ function humanReport(report: ScanReport): string {
 }
 
 export function registerImageCommands(program: Command, ctx: CliContext): void {
-  program
-    .command('build')
+  // `slipway build DIR -t REF` shares the `build` command with the pipeline's `build run|list|...`:
+  // a first argument that is no sub-command name is the build context.
+  const build =
+    program.commands.find((c) => c.name() === 'build') ??
+    program.command('build').description('Build images and run pipeline builds');
+  build
+    .command('image <dir>', { isDefault: true })
     .description(
       'Build an image from a Dockerfile (natively without a daemon, or with buildah for RUN) and push it',
     )
-    .argument('<dir>', 'build context directory')
     .requiredOption('-t, --tag <ref>', 'image reference host:port/repo:tag (repeatable)', collect)
     .option('-f, --file <path>', 'Dockerfile path (default DIR/Dockerfile)')
     .option('--build-arg <k=v>', 'build argument (repeatable)', collect)
