@@ -23,6 +23,7 @@ const ALLOWED: Record<string, string[]> = {
   gitops: ['core', 'store', 'auth', 'chart', 'template', 'kube', 'git', 'oci', 'scan'],
   pipeline: ['core', 'store', 'auth', 'git', 'oci', 'registry', 'gitops', 'scan'],
   migrate: ['core'],
+  demo: ['core'],
   server: ['*'],
   cli: ['*'],
 };
