@@ -163,7 +163,8 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
       (list: unknown) => {
         const l = listOf(list);
         if (!l) throw new Error(`Cannot find rest on type ${kindName(list)}`);
-        return l.length === 0 ? null : l.slice(1);
+        // A nil []interface{} prints as [].
+        return l.length === 0 ? [] : l.slice(1);
       },
       ['any'],
     ),
@@ -172,7 +173,7 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
       (list: unknown) => {
         const l = listOf(list);
         if (!l) throw new Error(`Cannot find initial on type ${kindName(list)}`);
-        return l.length === 0 ? null : l.slice(0, -1);
+        return l.length === 0 ? [] : l.slice(0, -1);
       },
       ['any'],
     ),
