@@ -5,7 +5,6 @@ import {
   type CommandNode,
   type FieldNode,
   type IdentifierNode,
-  type ListNode,
   N,
   type Node,
   type PipeNode,
