@@ -40,7 +40,6 @@ export class TemplateSet {
   private funcs: Map<string, TemplateFunction>;
   /** Clones share maps until one side writes (copy-on-write keeps clone() cheap for Helm's tpl). */
   private ownsTrees = true;
-  private ownsFuncs = true;
   /** The name Go's errors give the set ("no template X associated with template NAME"). */
   readonly name: string;
 
@@ -141,9 +140,7 @@ export class TemplateSet {
     copy.trees = this.trees;
     copy.funcs = this.funcs;
     copy.ownsTrees = false;
-    copy.ownsFuncs = false;
     this.ownsTrees = false;
-    this.ownsFuncs = false;
     return copy;
   }
 
@@ -157,6 +154,5 @@ export class TemplateSet {
       next.set(k, fn);
     }
     this.funcs = next;
-    this.ownsFuncs = true;
   }
 }
