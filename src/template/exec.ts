@@ -5,7 +5,6 @@ import {
   type CommandNode,
   type FieldNode,
   type IdentifierNode,
-  type ListNode,
   N,
   type Node,
   type PipeNode,
@@ -382,7 +381,7 @@ export class ExecState {
       if (args) this.notAFunction(args, final);
       return value;
     }
-    return this.evalFieldChain(dot, value, this.varIface[i]!, v, v.ident.slice(1), args, final);
+    return this.evalFieldChain(dot, value, this.varIface[i]!, v, v.ident, args, final, 1);
   }
 
   /** Set while evaluating call's function argument, so a function-valued field is not invoked. */
@@ -399,9 +398,10 @@ export class ExecState {
     ident: string[],
     args: Node[] | null,
     final: Final,
+    from = 0,
   ): unknown {
     const n = ident.length;
-    for (let i = 0; i < n - 1; i++) {
+    for (let i = from; i < n - 1; i++) {
       receiver = this.evalField(dot, ident[i]!, node, null, NOFINAL, receiver, recvIface);
       recvIface = this.chainIface;
     }
@@ -426,6 +426,11 @@ export class ExecState {
     const hasArgs = (args !== null && args.length > 1) || final !== NOFINAL;
     if (typeof receiver === 'object') {
       if (isGoMap(receiver)) {
+        // Like Go, a method of a named map type (a Map subclass here) wins over a key.
+        if (receiver instanceof Map) {
+          const method = classMethod(receiver, name);
+          if (method) return this.evalMethod(dot, method, receiver, node, name, args, final);
+        }
         const v = mapGet(receiver, name);
         if (typeof v === 'function')
           return this.evalMethod(dot, v as TemplateFunction, receiver, node, name, args, final);
@@ -485,7 +490,17 @@ export class ExecState {
   evalFunction(dot: unknown, node: IdentifierNode, cmd: Node, args: Node[] | null, final: Final): unknown {
     this.at(node);
     const name = node.ident;
-    const fn = lookupFunc(this.env, name);
+    const env = this.env;
+    let fn: TemplateFunction | undefined;
+    // Cache the resolved function on the node while the set's function map is unchanged.
+    if (env.extraFuncs === undefined && node.cacheMap === env.funcs) fn = node.cacheFn;
+    else {
+      fn = lookupFunc(env, name);
+      if (env.extraFuncs === undefined) {
+        node.cacheMap = env.funcs;
+        node.cacheFn = fn;
+      }
+    }
     if (!fn) this.errorf(`${JSON.stringify(name)} is not a defined function`);
     return this.evalCall(dot, fn, undefined, BUILTINS.get(name) === fn, cmd, name, args, final);
   }
@@ -500,21 +515,23 @@ export class ExecState {
     allArgs: Node[] | null,
     final: Final,
   ): unknown {
-    const args = allArgs && allArgs.length > 1 ? allArgs.slice(1) : NO_ARGS;
+    // allArgs[0] is the function's own node; arguments start at 1 (no slice, to spare the GC).
+    const all = allArgs ?? NO_ARGS;
+    const argc = all.length > 0 ? all.length - 1 : 0;
     const sig = signatureOf(fn);
     const numParams = sig.params.length + (sig.variadic ? 1 : 0);
-    let numIn = args.length;
+    let numIn = argc;
     if (final !== NOFINAL) numIn++;
-    let numFixed = args.length;
+    let numFixed = argc;
     if (sig.variadic) {
       numFixed = sig.params.length;
       if (numIn < numFixed)
-        this.errorf(`wrong number of args for ${name}: want at least ${numFixed} got ${args.length}`);
+        this.errorf(`wrong number of args for ${name}: want at least ${numFixed} got ${argc}`);
     } else if (numIn !== numParams) {
       this.errorf(`wrong number of args for ${name}: want ${numParams} got ${numIn}`);
     }
-    if (isBuiltin && name === 'call' && args.length > 0) {
-      const calleeName = nodeString(args[0]!);
+    if (isBuiltin && name === 'call' && argc > 0) {
+      const calleeName = nodeString(all[1]!);
       const callee = (...a: unknown[]): unknown => {
         const f = a[0];
         if (f === null || f === undefined) throw new Error('call of nil');
@@ -526,8 +543,8 @@ export class ExecState {
     if (isBuiltin && AND_OR.has(name)) {
       const isOr = name === 'or';
       let v: unknown;
-      for (const arg of args) {
-        v = this.evalArg(dot, 'value', arg);
+      for (let k = 1; k <= argc; k++) {
+        v = this.evalArg(dot, 'value', all[k]!);
         if (v === null) v = undefined;
         if (isTrue(v) === isOr) return v;
       }
@@ -536,18 +553,18 @@ export class ExecState {
     }
     const argv: unknown[] = new Array(numIn);
     let i = 0;
-    if (isBuiltin && name === 'call' && args.length > 0) {
+    if (isBuiltin && name === 'call' && argc > 0) {
       // call's first argument is a function value: fetch it without invoking it.
       this.suppressInvoke = true;
       try {
-        argv[0] = this.evalArg(dot, 'value', args[0]!);
+        argv[0] = this.evalArg(dot, 'value', all[1]!);
       } finally {
         this.suppressInvoke = false;
       }
       i = 1;
     }
-    for (; i < numFixed && i < args.length; i++) argv[i] = this.evalArg(dot, sig.params[i]!, args[i]!);
-    if (sig.variadic) for (; i < args.length; i++) argv[i] = this.evalArg(dot, sig.variadic, args[i]!);
+    for (; i < numFixed && i < argc; i++) argv[i] = this.evalArg(dot, sig.params[i]!, all[i + 1]!);
+    if (sig.variadic) for (; i < argc; i++) argv[i] = this.evalArg(dot, sig.variadic, all[i + 1]!);
     if (final !== NOFINAL) {
       let t: GoParamType;
       if (sig.variadic) t = numIn - 1 < numFixed ? sig.params[numIn - 1]! : sig.variadic;
@@ -558,7 +575,7 @@ export class ExecState {
     try {
       result = fn.apply(receiver, argv);
     } catch (e) {
-      if (e instanceof RangeError && /call stack/i.test(e.message)) throw e;
+      if (isStackOverflow(e)) throw e;
       this.at(node);
       const msg = e instanceof Error ? e.message : String(e);
       this.errorf(`error calling ${name}: ${msg}`);
@@ -570,21 +587,21 @@ export class ExecState {
     this.at(n);
     switch (n.k) {
       case N.Dot:
-        return this.validateType(dot, typ, this.dotIface);
+        return this.validateType(dot, typ);
       case N.Nil:
         if (canBeNil(typ)) return typ === 'value' ? undefined : null;
         this.errorf(`cannot assign nil to ${goTypeDisplay(typ)}`);
         break;
       case N.Field:
-        return this.validateType(this.evalFieldNode(dot, n, [n], NOFINAL), typ, true);
+        return this.validateType(this.evalFieldNode(dot, n, null, NOFINAL), typ);
       case N.Variable:
-        return this.validateType(this.evalVariableNode(dot, n, null, NOFINAL), typ, true);
+        return this.validateType(this.evalVariableNode(dot, n, null, NOFINAL), typ);
       case N.Pipe:
         return this.validateType(this.evalPipeline(dot, n), typ);
       case N.Identifier:
         return this.validateType(this.evalFunction(dot, n, n, null, NOFINAL), typ);
       case N.Chain:
-        return this.validateType(this.evalChainNode(dot, n, null, NOFINAL), typ, true);
+        return this.validateType(this.evalChainNode(dot, n, null, NOFINAL), typ);
     }
     switch (typ) {
       case 'bool':
@@ -621,7 +638,7 @@ export class ExecState {
   }
 
   /** Go's validateType: undefined is an invalid value, null a nil interface. */
-  validateType(value: unknown, typ: GoParamType, _iface = false): unknown {
+  validateType(value: unknown, typ: GoParamType): unknown {
     if (value === undefined) {
       if (typ === 'value') return undefined;
       if (canBeNil(typ)) return null;
@@ -635,21 +652,41 @@ export class ExecState {
   }
 }
 
+/** A method defined by a class below Map (not Map's own get/set/keys…). */
+function classMethod(obj: Map<unknown, unknown>, name: string): TemplateFunction | undefined {
+  let proto: unknown = Object.getPrototypeOf(obj);
+  while (proto && proto !== Map.prototype && proto !== Object.prototype) {
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (d) return typeof d.value === 'function' ? (d.value as TemplateFunction) : undefined;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return undefined;
+}
+
+let activeExecutions = 0;
+
+/** No regex here: near the stack limit even compiling one overflows again. */
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes('call stack');
+}
+
 /** Executes one tree. Throws ExecFailure. */
 export function executeTree(env: ExecEnv, tree: Tree, data: unknown): string {
   const state = new ExecState(env, tree.name);
   const dot = data === null ? undefined : data;
   state.push('$', dot, false);
+  activeExecutions++;
   try {
     state.walk(dot, tree.root);
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    // A JS stack overflow unwinds to the outermost execution, which reports it once.
+    if (isStackOverflow(e) && activeExecutions === 1) {
       state.node = null;
-      state.errorf(`exceeded maximum template depth (${env.maxDepth})`);
+      state.errorf('exceeded maximum template depth (the JavaScript stack is exhausted)');
     }
     throw e;
+  } finally {
+    activeExecutions--;
   }
   return state.out;
 }
-
-export type { ListNode };

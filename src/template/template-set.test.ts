@@ -375,3 +375,49 @@ test('parse() honours custom delimiters', () => {
   set.parse('t', '[[ .a ]] {{ .a }}', { leftDelim: '[[', rightDelim: ']]' });
   assert.equal(set.execute('t', { a: 1n }), '1 {{ .a }}');
 });
+
+test('execute() reports JS stack exhaustion once, as a template error', () => {
+  const set = new TemplateSet();
+  set.addFuncs({ include: (name: unknown, data: unknown) => set.execute(String(name), data) });
+  set.parse('t', '{{ define "r" }}{{ include "r" . }}{{ end }}{{ include "r" . }}');
+  assert.throws(
+    () => set.execute('t', {}),
+    (e: unknown) =>
+      e instanceof TemplateError &&
+      e.message === 'template: t: exceeded maximum template depth (the JavaScript stack is exhausted)',
+  );
+});
+
+test('parse() rejects absurd nesting without crashing', () => {
+  const set = new TemplateSet();
+  assert.throws(() => set.parse('p', `{{ ${'('.repeat(20000)}1${')'.repeat(20000)} }}`), TemplateError);
+});
+
+test('execute() calls methods of Map subclasses before looking up keys, and ranges over them', () => {
+  class Files extends Map<string, Uint8Array> {
+    Get(name: unknown): string {
+      const b = this.get(String(name));
+      return b ? new TextDecoder().decode(b) : '';
+    }
+  }
+  const files = new Files([['a.txt', new TextEncoder().encode('hello')]]);
+  assert.equal(
+    render(
+      '{{ .Files.Get "a.txt" }}|{{ range $k, $v := .Files }}{{ $k }}={{ printf "%s" $v }}{{ end }}|{{ len .Files }}',
+      {
+        Files: files,
+      },
+    ),
+    'hello|a.txt=hello|1',
+  );
+});
+
+test('addFuncs() after an execution replaces functions the executor resolved before', () => {
+  const set = new TemplateSet({ funcs: { f: () => 'one' } });
+  set.parse('t', '{{ f }}');
+  assert.equal(set.execute('t', {}), 'one');
+  set.addFuncs({ f: () => 'two' });
+  assert.equal(set.execute('t', {}), 'two');
+  assert.equal(set.execute('t', {}, { funcs: { f: () => 'three' } }), 'three');
+  assert.equal(set.execute('t', {}), 'two');
+});

@@ -40,7 +40,6 @@ export class TemplateSet {
   private funcs: Map<string, TemplateFunction>;
   /** Clones share maps until one side writes (copy-on-write keeps clone() cheap for Helm's tpl). */
   private ownsTrees = true;
-  private ownsFuncs = true;
   /** The name Go's errors give the set ("no template X associated with template NAME"). */
   readonly name: string;
 
@@ -72,6 +71,9 @@ export class TemplateSet {
     } catch (e) {
       if (e instanceof ParseFailure) {
         throw new TemplateError(e.message, { file: e.parseName, line: e.line, column: e.column });
+      }
+      if (e instanceof RangeError) {
+        throw new TemplateError(`template: ${name}: expression nested too deeply`, { file: name });
       }
       throw e;
     }
@@ -138,22 +140,19 @@ export class TemplateSet {
     copy.trees = this.trees;
     copy.funcs = this.funcs;
     copy.ownsTrees = false;
-    copy.ownsFuncs = false;
     this.ownsTrees = false;
-    this.ownsFuncs = false;
     return copy;
   }
 
   /** Adds or overrides functions for templates parsed and executed afterwards. */
   addFuncs(funcs: FuncMap): void {
-    if (!this.ownsFuncs) {
-      this.funcs = new Map(this.funcs);
-      this.ownsFuncs = true;
-    }
+    // Always a new map: executors cache lookups per map identity.
+    const next = new Map(this.funcs);
     for (const [k, fn] of Object.entries(funcs)) {
       if (!/^[\p{L}_][\p{L}\p{Nd}_]*$/u.test(k))
         throw new InputError(`function name ${JSON.stringify(k)} is not a valid identifier`);
-      this.funcs.set(k, fn);
+      next.set(k, fn);
     }
+    this.funcs = next;
   }
 }

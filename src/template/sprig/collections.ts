@@ -1,6 +1,6 @@
 // Sprig's list and dict functions, including mergo's merge semantics for merge/mergeOverwrite.
 import type { TemplateFunction } from '../signature.ts';
-import { isGoMap, isPlainObject, typeName, typedSlice } from '../value.ts';
+import { isGoMap, typeName, typedSlice } from '../value.ts';
 import { deepCopy, deepEqual, isEmpty, kindName, strval, toInt64 } from './convert.ts';
 import { sig } from './strings.ts';
 
@@ -163,7 +163,8 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
       (list: unknown) => {
         const l = listOf(list);
         if (!l) throw new Error(`Cannot find rest on type ${kindName(list)}`);
-        return l.length === 0 ? null : l.slice(1);
+        // A nil []interface{} prints as [].
+        return l.length === 0 ? [] : l.slice(1);
       },
       ['any'],
     ),
@@ -172,7 +173,7 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
       (list: unknown) => {
         const l = listOf(list);
         if (!l) throw new Error(`Cannot find initial on type ${kindName(list)}`);
-        return l.length === 0 ? null : l.slice(0, -1);
+        return l.length === 0 ? [] : l.slice(0, -1);
       },
       ['any'],
     ),
@@ -373,5 +374,3 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
     deepEqual: sig(['any', 'any'])((a: unknown, b: unknown) => deepEqual(a, b)),
   };
 }
-
-export { isPlainObject };
