@@ -221,29 +221,45 @@ function execError(filename: string, err: unknown): InputError {
 
 const RECURSION_MAX = 1000;
 
-function buildFuncs(options: RenderOptions): FuncMap {
-  const funcs: FuncMap = { ...sprigFunctions() };
-  delete funcs.env;
-  delete funcs.expandenv;
-  const helm = helmFunctions(options.lookup ? { lookup: options.lookup } : {});
-  const sig: Record<string, [Parameters<typeof withSignature>[1], Parameters<typeof withSignature>[2]?]> = {
-    required: [['string', 'any']],
-    fail: [['string']],
-    fromYaml: [['string']],
-    fromYamlArray: [['string']],
-    fromJson: [['string']],
-    fromJsonArray: [['string']],
-    toYaml: [['any']],
-    toYamlPretty: [['any']],
-    toJson: [['any']],
-    toToml: [['any']],
-    lookup: [['string', 'string', 'string', 'string']],
-  };
-  for (const [name, fn] of Object.entries(helm)) {
-    const s = sig[name];
-    funcs[name] = s ? withSignature(fn, s[0], s[1]) : fn;
+let baseSet: TemplateSet | undefined;
+
+const HELM_SIGNATURES: Record<string, Parameters<typeof withSignature>[1]> = {
+  required: ['string', 'any'],
+  fail: ['string'],
+  fromYaml: ['string'],
+  fromYamlArray: ['string'],
+  fromJson: ['string'],
+  fromJsonArray: ['string'],
+  toYaml: ['any'],
+  toYamlPretty: ['any'],
+  toJson: ['any'],
+  toToml: ['any'],
+  lookup: ['string', 'string', 'string', 'string'],
+};
+
+function helmFuncMap(options: RenderOptions): FuncMap {
+  const funcs: FuncMap = {};
+  for (const [name, fn] of Object.entries(helmFunctions(options.lookup ? { lookup: options.lookup } : {}))) {
+    const s = HELM_SIGNATURES[name];
+    funcs[name] = s ? withSignature(fn, s) : fn;
   }
   return funcs;
+}
+
+/**
+ * An empty template set holding Sprig (minus env/expandenv) and Helm's functions; each render clones it, which
+ * is much cheaper than registering ~200 functions again (Sprig's map is stateless).
+ */
+function newTemplateSet(options: RenderOptions): TemplateSet {
+  if (!baseSet) {
+    const funcs: FuncMap = { ...sprigFunctions(), ...helmFuncMap({}) };
+    delete funcs.env;
+    delete funcs.expandenv;
+    baseSet = new TemplateSet({ funcs });
+  }
+  const set = baseSet.clone();
+  if (options.lookup) set.addFuncs({ lookup: helmFuncMap(options).lookup! });
+  return set;
 }
 
 function bindIncludeTpl(set: TemplateSet, included: Map<string, number>): FuncMap {
@@ -346,7 +362,7 @@ export function renderChart(chart: Chart, options: RenderOptions = {}): RenderRe
   const templates = new Map<string, Renderable>();
   collectTemplates(root, top, templates);
 
-  const set = new TemplateSet({ funcs: buildFuncs(options) });
+  const set = newTemplateSet(options);
   const included = new Map<string, number>();
   set.addFuncs(bindIncludeTpl(set, included));
   const order = sortTemplateNames([...templates.keys()]);
