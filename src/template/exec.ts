@@ -40,12 +40,21 @@ export class ExecFailure extends Error {
 }
 
 export interface ExecEnv {
-  lookupTree(name: string): Tree | undefined;
-  lookupFunc(name: string): TemplateFunction | undefined;
+  trees: ReadonlyMap<string, Tree>;
+  funcs: ReadonlyMap<string, TemplateFunction>;
+  /** Per-execution functions that win over `funcs`. */
+  extraFuncs: Readonly<Record<string, TemplateFunction>> | undefined;
   missingKey: 'default' | 'zero' | 'error';
   maxDepth: number;
 }
 
+function lookupFunc(env: ExecEnv, name: string): TemplateFunction | undefined {
+  const extra = env.extraFuncs;
+  if (extra !== undefined && Object.hasOwn(extra, name)) return extra[name];
+  return env.funcs.get(name) ?? BUILTINS.get(name);
+}
+
+const NO_ARGS: Node[] = [];
 const NOFINAL: unique symbol = Symbol('missing');
 type Final = unknown;
 
@@ -247,7 +256,7 @@ export class ExecState {
 
   walkTemplate(dot: unknown, t: TemplateNode): void {
     this.at(t);
-    const tree = this.env.lookupTree(t.name);
+    const tree = this.env.trees.get(t.name);
     if (!tree) this.errorf(`template ${JSON.stringify(t.name)} not defined`);
     if (this.depth >= this.env.maxDepth)
       this.errorf(`exceeded maximum template depth (${this.env.maxDepth})`);
@@ -476,7 +485,7 @@ export class ExecState {
   evalFunction(dot: unknown, node: IdentifierNode, cmd: Node, args: Node[] | null, final: Final): unknown {
     this.at(node);
     const name = node.ident;
-    const fn = this.env.lookupFunc(name);
+    const fn = lookupFunc(this.env, name);
     if (!fn) this.errorf(`${JSON.stringify(name)} is not a defined function`);
     return this.evalCall(dot, fn, undefined, BUILTINS.get(name) === fn, cmd, name, args, final);
   }
@@ -491,7 +500,7 @@ export class ExecState {
     allArgs: Node[] | null,
     final: Final,
   ): unknown {
-    const args = allArgs ? allArgs.slice(1) : [];
+    const args = allArgs && allArgs.length > 1 ? allArgs.slice(1) : NO_ARGS;
     const sig = signatureOf(fn);
     const numParams = sig.params.length + (sig.variadic ? 1 : 0);
     let numIn = args.length;

@@ -40,8 +40,12 @@ export function formatValue(v: unknown): string {
       return v;
     case 'bigint':
       return v.toString();
-    case 'number':
+    case 'number': {
+      // JS and Go's %v agree on plain decimal notation in this range.
+      const a = Math.abs(v);
+      if (a >= 1e-4 && a < 1e6) return String(v);
       return formatFloat(v, 'g', -1);
+    }
     case 'boolean':
       return v ? 'true' : 'false';
     default:

@@ -1,7 +1,7 @@
 // Renders every snippet in testdata/snippets.txt through the real `helm template` and through TemplateSet,
 // and compares the outputs. Skips when the helm binary is absent.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,12 @@ import { TemplateSet, sprigFunctions } from './index.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const helm = join(here, '../../node_modules/.cache/slipway-tools/helm');
+/** One snippet a line; a line ending in " \\" continues on the next (joined by a newline). */
 const snippets = readFileSync(join(here, 'testdata/snippets.txt'), 'utf8')
+  .replaceAll(' \\\n', '\u0000')
   .split('\n')
-  .filter((l) => l.trim() !== '');
+  .filter((l) => l.trim() !== '')
+  .map((l) => l.replaceAll('\u0000', '\n'));
 const valuesText = readFileSync(join(here, 'testdata/values.yaml'), 'utf8');
 const fixedNow = new Date('2024-05-06T07:08:09Z');
 
@@ -64,6 +67,10 @@ test('execute() matches helm template on every snippet', {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-tpl-'));
   try {
     const theirs = renderHelm(dir);
+    if (process.env.UPDATE_GOLDEN === '1') {
+      const golden = Object.fromEntries(snippets.map((snip, i) => [snip, theirs.get(i) ?? null]));
+      writeFileSync(join(here, 'testdata/snippets.golden.json'), `${JSON.stringify(golden, null, 1)}\n`);
+    }
     const ours = renderOurs();
     const mismatches: string[] = [];
     snippets.forEach((s, i) => {
@@ -73,6 +80,88 @@ test('execute() matches helm template on every snippet', {
         );
       }
     });
+    assert.deepEqual(mismatches, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const errorSnippets = readFileSync(join(here, 'testdata/error-snippets.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '');
+
+/** Helm's cleanupParseError, applied to our parse errors so they compare with helm's output. */
+function helmParseError(message: string): string {
+  const tokens = message.split(': ');
+  if (tokens.length === 1) return `parse error in (hc/templates/t.yaml): ${message}`;
+  return `parse error at (${tokens[1]}): ${tokens[tokens.length - 1]}`;
+}
+
+function ourError(snippet: string): string {
+  const set = new TemplateSet();
+  set.addFuncs(sprigFunctions({ now: () => fixedNow }));
+  try {
+    set.parse('hc/templates/t.yaml', snippet);
+  } catch (e) {
+    return helmParseError((e as Error).message);
+  }
+  try {
+    set.execute(
+      'hc/templates/t.yaml',
+      { Values: parseYaml(valuesText, { version: '1.1' }) as unknown },
+      { missingKey: 'zero' },
+    );
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(no error)';
+}
+
+/** Renders one snippet as the chart's only template in its own chart dir; returns helm's error line. */
+function helmError(dir: string, snippet: string): Promise<string> {
+  mkdirSync(join(dir, 'templates'), { recursive: true });
+  writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: hc\nversion: 0.1.0\n');
+  writeFileSync(join(dir, 'values.yaml'), valuesText);
+  writeFileSync(join(dir, 'templates', 't.yaml'), snippet);
+  return new Promise((resolve, reject) => {
+    const child = spawn(helm, ['template', 'x', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve('(no error)');
+      const line = stderr.split('\n').find((l) => l.startsWith('Error: ')) ?? stderr;
+      resolve(line.replace(/^Error: /, ''));
+    });
+  });
+}
+
+test('execute() and parse() fail like helm template', {
+  skip: existsSync(helm) ? false : 'helm binary not installed',
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-tpl-'));
+  try {
+    const results = new Array<string>(errorSnippets.length);
+    let next = 0;
+    const worker = async (w: number): Promise<void> => {
+      for (let i = next++; i < errorSnippets.length; i = next++) {
+        results[i] = await helmError(join(dir, `w${w}`), errorSnippets[i]!);
+      }
+    };
+    await Promise.all([0, 1, 2, 3].map(worker));
+    const mismatches: string[] = [];
+    const golden: Record<string, string> = {};
+    errorSnippets.forEach((s, i) => {
+      const theirs = results[i]!;
+      golden[s] = theirs;
+      const ours = ourError(s);
+      if (theirs !== ours) mismatches.push(`${s}\n  helm: ${theirs}\n  ours: ${ours}`);
+    });
+    if (process.env.UPDATE_GOLDEN === '1') {
+      writeFileSync(join(here, 'testdata/errors.golden.json'), `${JSON.stringify(golden, null, 1)}\n`);
+    }
     assert.deepEqual(mismatches, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });

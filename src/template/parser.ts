@@ -343,8 +343,6 @@ class TreeParser {
       if (next.type === T.Assign || next.type === T.Declare) {
         pipe.isAssign = next.type === T.Assign;
         this.nextNonSpace();
-        if (pipe.isAssign && !this.vars.includes(v.val))
-          this.errorf(`undefined variable ${JSON.stringify(v.val)}`);
         pipe.decl.push(this.newVariable(v.pos, v.val));
         this.vars.push(v.val);
         break;

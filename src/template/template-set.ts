@@ -38,6 +38,9 @@ const GO_MAX_EXEC_DEPTH = 100000;
 export class TemplateSet {
   private trees: Map<string, Tree>;
   private funcs: Map<string, TemplateFunction>;
+  /** Clones share maps until one side writes (copy-on-write keeps clone() cheap for Helm's tpl). */
+  private ownsTrees = true;
+  private ownsFuncs = true;
   /** The name Go's errors give the set ("no template X associated with template NAME"). */
   readonly name: string;
 
@@ -73,6 +76,10 @@ export class TemplateSet {
       throw e;
     }
     if (extra) this.addFuncs(extra);
+    if (!this.ownsTrees) {
+      this.trees = new Map(this.trees);
+      this.ownsTrees = true;
+    }
     for (const [treeName, tree] of parsed) {
       const old = this.trees.get(treeName);
       if (old && isEmptyTree(tree.root)) continue;
@@ -101,18 +108,12 @@ export class TemplateSet {
         { file: name },
       );
     }
-    const extra = options.funcs;
-    const funcs = this.funcs;
-    const lookupFunc = extra
-      ? (fn: string): TemplateFunction | undefined =>
-          (Object.hasOwn(extra, fn) ? extra[fn] : undefined) ?? funcs.get(fn) ?? BUILTINS.get(fn)
-      : (fn: string): TemplateFunction | undefined => funcs.get(fn) ?? BUILTINS.get(fn);
-    const trees = this.trees;
     try {
       return executeTree(
         {
-          lookupTree: (n) => trees.get(n),
-          lookupFunc,
+          trees: this.trees,
+          funcs: this.funcs,
+          extraFuncs: options.funcs,
           missingKey: options.missingKey ?? 'default',
           maxDepth: options.maxDepth ?? GO_MAX_EXEC_DEPTH,
         },
@@ -134,13 +135,21 @@ export class TemplateSet {
   /** A copy sharing parsed trees; templates added to the copy do not change this set. */
   clone(): TemplateSet {
     const copy = new TemplateSet({ name: this.name });
-    copy.trees = new Map(this.trees);
-    copy.funcs = new Map(this.funcs);
+    copy.trees = this.trees;
+    copy.funcs = this.funcs;
+    copy.ownsTrees = false;
+    copy.ownsFuncs = false;
+    this.ownsTrees = false;
+    this.ownsFuncs = false;
     return copy;
   }
 
   /** Adds or overrides functions for templates parsed and executed afterwards. */
   addFuncs(funcs: FuncMap): void {
+    if (!this.ownsFuncs) {
+      this.funcs = new Map(this.funcs);
+      this.ownsFuncs = true;
+    }
     for (const [k, fn] of Object.entries(funcs)) {
       if (!/^[\p{L}_][\p{L}\p{Nd}_]*$/u.test(k))
         throw new InputError(`function name ${JSON.stringify(k)} is not a valid identifier`);

@@ -18,6 +18,12 @@ export type GoKind =
   | 'func'
   | 'ptr';
 
+/** Marks a JS array as a typed Go slice (e.g. `[]string`) for type names in messages and typeOf. */
+export function typedSlice<T>(list: T[], goType: string): T[] {
+  Object.defineProperty(list, GO_TYPE, { value: goType, enumerable: false });
+  return list;
+}
+
 /** A Go `map` — a plain object (or null-prototype object) or a `Map`. */
 export function isGoMap(v: unknown): v is Record<string, unknown> | Map<unknown, unknown> {
   if (typeof v !== 'object' || v === null) return false;
@@ -74,7 +80,10 @@ export function typeName(v: unknown): string {
       return '<nil>';
     case 'object': {
       if (v === null) return '<nil>';
-      if (Array.isArray(v)) return '[]interface {}';
+      if (Array.isArray(v)) {
+        const named = (v as { [GO_TYPE]?: unknown })[GO_TYPE];
+        return typeof named === 'string' ? named : '[]interface {}';
+      }
       if (v instanceof Uint8Array) return '[]uint8';
       if (v instanceof Date) return 'time.Time';
       const named = (v as { [GO_TYPE]?: unknown })[GO_TYPE];
@@ -118,9 +127,11 @@ export function mapGet(m: Record<string, unknown> | Map<unknown, unknown>, key: 
     const v = m.get(key);
     return v === undefined ? null : v;
   }
-  const k = String(key);
-  if (!Object.hasOwn(m, k)) return undefined;
+  const k = typeof key === 'string' ? key : String(key);
   const v = m[k];
+  // Fast path: an own data value. Inherited members (functions, __proto__) need the own-property check.
+  if (v !== undefined && typeof v !== 'function' && k !== '__proto__') return v;
+  if (!Object.hasOwn(m, k)) return undefined;
   return v === undefined ? null : v;
 }
 

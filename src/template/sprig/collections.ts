@@ -1,6 +1,6 @@
 // Sprig's list and dict functions, including mergo's merge semantics for merge/mergeOverwrite.
 import type { TemplateFunction } from '../signature.ts';
-import { isGoMap, isPlainObject, typeName } from '../value.ts';
+import { isGoMap, isPlainObject, typeName, typedSlice } from '../value.ts';
 import { deepCopy, deepEqual, isEmpty, kindName, strval, toInt64 } from './convert.ts';
 import { sig } from './strings.ts';
 
@@ -41,21 +41,15 @@ function toDict(v: unknown): Dict {
 function mergeInto(dst: Dict, src: Dict, overwrite: boolean): void {
   for (const key of Object.keys(src)) {
     const s = src[key];
-    if (s === null || s === undefined) continue;
     const has = Object.hasOwn(dst, key);
-    const d = has ? dst[key] : undefined;
-    if (isGoMap(s)) {
-      if (has && isGoMap(d)) {
-        mergeInto(toDict(d), toDict(s), overwrite);
-        continue;
-      }
-      if (has && !isEmpty(d)) continue;
-      dst[key] = s;
+    if (s === null || s === undefined) {
+      // mergo skips nil sources, except that overwriting copies them.
+      if (overwrite) dst[key] = null;
       continue;
     }
-    if (Array.isArray(s)) {
-      if (has && !isEmpty(d) && !overwrite) continue;
-      dst[key] = s;
+    const d = has ? dst[key] : undefined;
+    if (isGoMap(s) && has && isGoMap(d)) {
+      mergeInto(toDict(d), toDict(s), overwrite);
       continue;
     }
     if (overwrite || !has || isEmpty(d)) dst[key] = s;
@@ -169,7 +163,8 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
       (list: unknown) => {
         const l = listOf(list);
         if (!l) throw new Error(`Cannot find rest on type ${kindName(list)}`);
-        return l.length === 0 ? null : l.slice(1);
+        // A nil []interface{} prints as [].
+        return l.length === 0 ? [] : l.slice(1);
       },
       ['any'],
     ),
@@ -178,7 +173,7 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
       (list: unknown) => {
         const l = listOf(list);
         if (!l) throw new Error(`Cannot find initial on type ${kindName(list)}`);
-        return l.length === 0 ? null : l.slice(0, -1);
+        return l.length === 0 ? [] : l.slice(0, -1);
       },
       ['any'],
     ),
@@ -275,10 +270,10 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
     }),
     until: sig(['int'])((count: unknown) => {
       const c = count as bigint;
-      return untilStep(0n, c, c < 0n ? -1n : 1n);
+      return typedSlice(untilStep(0n, c, c < 0n ? -1n : 1n), '[]int');
     }),
     untilStep: sig(['int', 'int', 'int'])((a: unknown, b: unknown, c: unknown) =>
-      untilStep(a as bigint, b as bigint, c as bigint),
+      typedSlice(untilStep(a as bigint, b as bigint, c as bigint), '[]int'),
     ),
     seq: sig([], 'int')(seq),
     // dicts
@@ -328,7 +323,7 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
     )((...dicts: unknown[]) => {
       const out: string[] = [];
       for (const d of dicts) if (d !== null) out.push(...Object.keys(toDict(d)));
-      return out;
+      return typedSlice(out, '[]string');
     }),
     values: sig(['map'])((d: unknown) => (d === null ? [] : Object.values(toDict(d)).map((v) => v ?? null))),
     pick: sig(

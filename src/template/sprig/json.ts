@@ -8,11 +8,14 @@ export interface JsonOptions {
 
 /** json.Marshal / MarshalIndent of a value. Throws Go's error text for NaN, Inf and functions. */
 export function marshalJson(v: unknown, options: JsonOptions): string {
-  return encode(v, options, '', new Set());
+  return encode(v, options, '', 0);
 }
+
+const NEEDS_FIXUP = /[<>&\u2028\u2029\ud800-\udfff]/;
 
 function encodeString(s: string, escapeHtml: boolean): string {
   let out = JSON.stringify(s);
+  if (!NEEDS_FIXUP.test(s)) return out;
   if (escapeHtml)
     out = out.replace(/[<>&]/g, (c) => (c === '<' ? '\\u003c' : c === '>' ? '\\u003e' : '\\u0026'));
   return out
@@ -28,7 +31,7 @@ function encodeNumber(n: number): string {
   return String(n);
 }
 
-function encode(v: unknown, o: JsonOptions, prefix: string, seen: Set<object>): string {
+function encode(v: unknown, o: JsonOptions, prefix: string, depth: number): string {
   switch (typeof v) {
     case 'undefined':
       return 'null';
@@ -49,15 +52,15 @@ function encode(v: unknown, o: JsonOptions, prefix: string, seen: Set<object>): 
   const obj = v as object;
   if (obj instanceof Uint8Array) return JSON.stringify(Buffer.from(obj).toString('base64'));
   if (obj instanceof Date) return JSON.stringify(obj.toISOString().replace('.000Z', 'Z'));
-  if (seen.has(obj)) throw new Error(`json: unsupported value: encountered a cycle via ${typeName(obj)}`);
-  seen.add(obj);
-  try {
+  // Go reports a cycle once nesting passes 1000 levels.
+  if (depth > 1000) throw new Error(`json: unsupported value: encountered a cycle via ${typeName(obj)}`);
+  {
     const inner = o.indent === undefined ? '' : prefix + o.indent;
     const nl = o.indent === undefined ? '' : '\n';
     const colon = o.indent === undefined ? ':' : ': ';
     if (Array.isArray(obj)) {
       if (obj.length === 0) return '[]';
-      const parts = obj.map((x) => inner + encode(x, o, inner, seen));
+      const parts = obj.map((x) => inner + encode(x, o, inner, depth + 1));
       return `[${nl}${parts.join(',' + nl)}${nl}${o.indent === undefined ? '' : prefix}]`;
     }
     let entries: Array<[string, unknown]>;
@@ -72,11 +75,9 @@ function encode(v: unknown, o: JsonOptions, prefix: string, seen: Set<object>): 
     }
     if (entries.length === 0) return '{}';
     const parts = entries.map(
-      ([k, x]) => inner + encodeString(k, o.escapeHtml) + colon + encode(x, o, inner, seen),
+      ([k, x]) => inner + encodeString(k, o.escapeHtml) + colon + encode(x, o, inner, depth + 1),
     );
     return `{${nl}${parts.join(',' + nl)}${nl}${o.indent === undefined ? '' : prefix}}`;
-  } finally {
-    seen.delete(obj);
   }
 }
 

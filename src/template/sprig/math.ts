@@ -41,7 +41,7 @@ const decSub = (a: Decimal, b: Decimal): Decimal => {
 const decMul = (a: Decimal, b: Decimal): Decimal => ({ m: a.m * b.m, e: a.e + b.e });
 const DIVISION_PRECISION = 16;
 function decDiv(a: Decimal, b: Decimal): Decimal {
-  if (b.m === 0n) throw new Error('decimal division by zero');
+  if (b.m === 0n) throw new Error('decimal division by 0');
   // a/b = (a.m / b.m) × 10^(b.e - a.e); keep DIVISION_PRECISION fractional digits, rounding half away from zero.
   const shift = DIVISION_PRECISION + b.e - a.e;
   let num = a.m;

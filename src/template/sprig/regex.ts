@@ -1,5 +1,6 @@
 // Sprig's regex functions: Go RE2 patterns translated to JS regular expressions, with Go's match iteration.
 import type { TemplateFunction } from '../signature.ts';
+import { typedSlice } from '../value.ts';
 import { sig } from './strings.ts';
 
 const POSIX: Record<string, string> = {
@@ -124,12 +125,28 @@ export function compileGoRegex(pattern: string): RegExp {
     re = new RegExp(out, flags);
   } catch (e) {
     throw new Error(
-      `error parsing regexp: ${e instanceof Error ? e.message.replace(/^Invalid regular expression: /, '') : String(e)}`,
+      `error parsing regexp: ${goRegexError(pattern, e instanceof Error ? e.message : String(e))}`,
     );
   }
   if (cache.size > 500) cache.clear();
   cache.set(pattern, re);
   return re;
+}
+
+/** Maps a JS RegExp syntax error to RE2's wording where the cause is recognisable. */
+function goRegexError(pattern: string, jsMessage: string): string {
+  if (/Unterminated character class/i.test(jsMessage)) {
+    return `missing closing ]: \`${pattern.slice(pattern.lastIndexOf('['))}\``;
+  }
+  if (/Unterminated group/i.test(jsMessage)) return `missing closing ): \`${pattern}\``;
+  if (/Unmatched '\)'/i.test(jsMessage)) return `unexpected ): \`${pattern}\``;
+  if (/Nothing to repeat/i.test(jsMessage)) {
+    const m = /(^|[(|])([*+?]|\{[0-9,]+\})/.exec(pattern);
+    return `missing argument to repetition operator: \`${m ? m[2] : pattern}\``;
+  }
+  if (/Invalid escape/i.test(jsMessage)) return `invalid escape sequence: \`${pattern}\``;
+  if (/Range out of order/i.test(jsMessage)) return `invalid character class range: \`${pattern}\``;
+  return jsMessage.replace(/^Invalid regular expression: /, '');
 }
 
 /** Go's FindAll iteration: non-overlapping matches, an empty match right after a match is skipped. */
@@ -256,7 +273,10 @@ export function regexFunctions(): Record<string, TemplateFunction> {
   return {
     ...pair('regexMatch', ['string', 'string'], (r: string, s: string) => compileGoRegex(r).test(s), false),
     ...pair('regexFindAll', ['string', 'string', 'int'], (r: string, s: string, n: bigint) =>
-      findAll(compileGoRegex(r), s, Number(n)).map((m) => m[0]),
+      typedSlice(
+        findAll(compileGoRegex(r), s, Number(n)).map((m) => m[0]),
+        '[]string',
+      ),
     ),
     ...pair('regexFind', ['string', 'string'], (r: string, s: string) => {
       const m = findAll(compileGoRegex(r), s, 1)[0];
@@ -269,7 +289,7 @@ export function regexFunctions(): Record<string, TemplateFunction> {
       replaceAll(compileGoRegex(r), s, () => repl),
     ),
     ...pair('regexSplit', ['string', 'string', 'int'], (r: string, s: string, n: bigint) =>
-      split(compileGoRegex(r), s, Number(n)),
+      typedSlice(split(compileGoRegex(r), s, Number(n)), '[]string'),
     ),
     regexQuoteMeta: sig(['string'])((s: string) => s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')),
   };

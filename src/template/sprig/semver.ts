@@ -149,14 +149,14 @@ function parseConstraint(c: string): Constraint {
   if (isX(major) || major === '') {
     ver = `0.0.0${pre}`;
     dirty = true;
-  } else if (isX(minor)) {
+  } else if (isX(minor) || minor === '') {
     minorDirty = true;
     dirty = true;
     ver = `${major}.0.0${pre}`;
-  } else if (isX(patch)) {
+  } else if (isX(patch) || patch === '') {
     dirty = true;
     patchDirty = true;
-    ver = `${major}${m[4]}.0${pre}`;
+    ver = `${major}.${minor}.0${pre}`;
   }
   let con: SemverVersion;
   try {
@@ -244,8 +244,15 @@ function caret(v: SemverVersion, c: Constraint): boolean {
 }
 
 /** Sprig's semverCompare: whether `version` satisfies `constraint`. Throws on bad input. */
+const constraintCache = new Map<string, Constraint[][]>();
+
 export function semverCompare(constraint: string, version: string): boolean {
-  const groups = parseConstraints(constraint);
+  let groups = constraintCache.get(constraint);
+  if (!groups) {
+    groups = parseConstraints(constraint);
+    if (constraintCache.size > 1000) constraintCache.clear();
+    constraintCache.set(constraint, groups);
+  }
   const v = SemverVersion.parse(version);
   return groups.some((g) => g.every((c) => checkOne(v, c)));
 }

@@ -1,7 +1,7 @@
 // Sprig's string functions.
 import { quoteGo, sprintf } from '../fmt.ts';
 import { type GoParamType, type TemplateFunction, withSignature } from '../signature.ts';
-import { utf8Bytes, utf8Decode } from '../value.ts';
+import { GO_TYPE, isAscii, typedSlice, utf8Bytes, utf8Decode, utf8Length } from '../value.ts';
 import { strslice, strval } from './convert.ts';
 
 export function sig(params: GoParamType[], variadic?: GoParamType) {
@@ -17,18 +17,12 @@ const num = (v: unknown): number => Number(v as bigint);
 
 /** Byte-indexed string slicing like Go's s[a:b]. */
 function byteSlice(s: string, start: number, end?: number): string {
-  let ascii = true;
-  for (let i = 0; i < s.length; i++)
-    if (s.charCodeAt(i) > 0x7f) {
-      ascii = false;
-      break;
-    }
-  if (ascii) return s.slice(start, end);
+  if (isAscii(s)) return s.slice(start, end);
   return utf8Decode(utf8Bytes(s).subarray(start, end));
 }
 
 function byteLen(s: string): number {
-  return utf8Bytes(s).length;
+  return utf8Length(s);
 }
 
 function trunc(c: number, s: string): string {
@@ -243,6 +237,7 @@ function goSplit(s: string, sep: string, n = -1): string[] {
 
 function splitMap(parts: string[]): Record<string, string> {
   const out: Record<string, string> = {};
+  Object.defineProperty(out, GO_TYPE, { value: 'map[string]string', enumerable: false });
   parts.forEach((p, i) => {
     out[`_${i}`] = p;
   });
@@ -367,16 +362,19 @@ export function stringFunctions(random: () => number): Record<string, TemplateFu
       count === 1n ? one : many,
     ),
     toString: sig(['any'])((v: unknown) => strval(v)),
-    toStrings: sig(['any'])((v: unknown) => strslice(v)),
+    toStrings: sig(['any'])((v: unknown) => typedSlice(strslice(v), '[]string')),
     split: SS((sep: string, s: string) => splitMap(goSplit(s, sep))),
-    splitList: SS((sep: string, s: string) => goSplit(s, sep)),
+    splitList: SS((sep: string, s: string) => typedSlice(goSplit(s, sep), '[]string')),
     splitn: sig(['string', 'int', 'string'])((sep: string, n: unknown, s: string) =>
       splitMap(goSplit(s, sep, num(n))),
     ),
     join: sig(['string', 'any'])((sep: string, v: unknown) => strslice(v).join(sep)),
     sortAlpha: sig(['any'])((v: unknown) => {
-      if (!Array.isArray(v)) return [strval(v)];
-      return strslice(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      if (!Array.isArray(v)) return typedSlice([strval(v)], '[]string');
+      return typedSlice(
+        strslice(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+        '[]string',
+      );
     }),
   };
 }
