@@ -23,7 +23,14 @@ import { helmFunctions, WARN_RE } from './helm-funcs.ts';
 import { type CrdFile, formatTemplateOutput, type RenderedManifest, sortManifests } from './manifests.ts';
 import { validateChartValues } from './schema.ts';
 import { isCompatibleRange } from './semver-range.ts';
-import { parseSet, parseSetFile, parseSetJson, parseSetString, SetSyntaxError } from './strvals.ts';
+import {
+  parseSet,
+  parseSetFile,
+  parseSetJson,
+  parseSetLiteral,
+  parseSetString,
+  SetSyntaxError,
+} from './strvals.ts';
 import { coalesceValues, type Dict, isTable, mergeMaps, table } from './values.ts';
 
 export interface RenderOptions {
@@ -38,6 +45,8 @@ export interface RenderOptions {
   set?: string[];
   setString?: string[];
   setJson?: string[];
+  /** `--set-literal key=value`: the whole rest after `=` is one string. */
+  setLiteral?: string[];
   /**
    * `--set-file key=path`: the expression and what the caller read (the renderer does no I/O): `files` maps
    * each path in the expression to its contents; `contents` serves any path not in `files`.
@@ -104,6 +113,7 @@ export function mergeUserValues(options: RenderOptions): Dict {
   for (const f of options.setFile ?? []) {
     wrap('--set-file', f.expr, () => parseSetFile(f.expr, base, (p) => f.files?.[p] ?? f.contents ?? ''));
   }
+  for (const e of options.setLiteral ?? []) wrap('--set-literal', e, () => parseSetLiteral(e, base));
   return base;
 }
 

@@ -18,6 +18,7 @@ interface TemplateFlags {
   setString?: string[];
   setJson?: string[];
   setFile?: string[];
+  setLiteral?: string[];
   namespace?: string;
   kubeVersion?: string;
   apiVersions?: string[];
@@ -81,6 +82,7 @@ export async function runTemplate(
       setString: flags.setString ?? [],
       setJson: flags.setJson ?? [],
       setFile: setFiles,
+      setLiteral: flags.setLiteral ?? [],
       apiVersions: flags.apiVersions ?? [],
       showOnly: flags.showOnly ?? [],
       includeCrds: flags.includeCrds === true,
@@ -108,6 +110,7 @@ export function registerTemplateCommand(program: Command, io: TemplateCommandIO 
     .option('--set-string <expr>', 'set STRING values', collect)
     .option('--set-json <expr>', 'set JSON values', collect)
     .option('--set-file <expr>', 'set values from files (key=path)', collect)
+    .option('--set-literal <expr>', 'set a literal STRING value (everything after =)', collect)
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('--kube-version <version>', 'Kubernetes version for .Capabilities')
     .option('-a, --api-versions <gv>', 'extra API versions for .Capabilities (repeatable)', collectCsv)
