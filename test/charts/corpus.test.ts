@@ -32,7 +32,11 @@ describe('chart corpus against helm template', { skip }, () => {
   const helm = new Map<string, Promise<RunResult>>();
   if (!skip) {
     const all = mapLimit(cases, 4, runHelm);
-    for (const [i, c] of cases.entries()) helm.set(c.name, all.then((r) => r[i]!));
+    for (const [i, c] of cases.entries())
+      helm.set(
+        c.name,
+        all.then((r) => r[i]!),
+      );
   }
 
   const check = async (c: CorpusCase) => {
