@@ -558,7 +558,7 @@ export class ExecState {
     try {
       result = fn.apply(receiver, argv);
     } catch (e) {
-      if (e instanceof RangeError && /call stack/i.test(e.message)) throw e;
+      if (isStackOverflow(e)) throw e;
       this.at(node);
       const msg = e instanceof Error ? e.message : String(e);
       this.errorf(`error calling ${name}: ${msg}`);
@@ -635,19 +635,30 @@ export class ExecState {
   }
 }
 
+let activeExecutions = 0;
+
+/** No regex here: near the stack limit even compiling one overflows again. */
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes('call stack');
+}
+
 /** Executes one tree. Throws ExecFailure. */
 export function executeTree(env: ExecEnv, tree: Tree, data: unknown): string {
   const state = new ExecState(env, tree.name);
   const dot = data === null ? undefined : data;
   state.push('$', dot, false);
+  activeExecutions++;
   try {
     state.walk(dot, tree.root);
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    // A JS stack overflow unwinds to the outermost execution, which reports it once.
+    if (isStackOverflow(e) && activeExecutions === 1) {
       state.node = null;
-      state.errorf(`exceeded maximum template depth (${env.maxDepth})`);
+      state.errorf('exceeded maximum template depth (the JavaScript stack is exhausted)');
     }
     throw e;
+  } finally {
+    activeExecutions--;
   }
   return state.out;
 }

@@ -375,3 +375,20 @@ test('parse() honours custom delimiters', () => {
   set.parse('t', '[[ .a ]] {{ .a }}', { leftDelim: '[[', rightDelim: ']]' });
   assert.equal(set.execute('t', { a: 1n }), '1 {{ .a }}');
 });
+
+test('execute() reports JS stack exhaustion once, as a template error', () => {
+  const set = new TemplateSet();
+  set.addFuncs({ include: (name: unknown, data: unknown) => set.execute(String(name), data) });
+  set.parse('t', '{{ define "r" }}{{ include "r" . }}{{ end }}{{ include "r" . }}');
+  assert.throws(
+    () => set.execute('t', {}),
+    (e: unknown) =>
+      e instanceof TemplateError &&
+      e.message === 'template: t: exceeded maximum template depth (the JavaScript stack is exhausted)',
+  );
+});
+
+test('parse() rejects absurd nesting without crashing', () => {
+  const set = new TemplateSet();
+  assert.throws(() => set.parse('p', `{{ ${'('.repeat(20000)}1${')'.repeat(20000)} }}`), TemplateError);
+});

@@ -73,6 +73,9 @@ export class TemplateSet {
       if (e instanceof ParseFailure) {
         throw new TemplateError(e.message, { file: e.parseName, line: e.line, column: e.column });
       }
+      if (e instanceof RangeError) {
+        throw new TemplateError(`template: ${name}: expression nested too deeply`, { file: name });
+      }
       throw e;
     }
     if (extra) this.addFuncs(extra);

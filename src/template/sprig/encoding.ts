@@ -1,5 +1,6 @@
 // Sprig's encoding, hashing and id functions (b64/b32, sha*/adler32, uuidv4, randBytes) and unsupported crypto.
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
+import bcryptjs from 'bcryptjs';
 import type { TemplateFunction } from '../signature.ts';
 import { utf8Bytes, utf8Decode } from '../value.ts';
 import { sig } from './strings.ts';
@@ -73,6 +74,37 @@ function adler32(s: string): bigint {
 
 const hash = (alg: string) => sig(['string'])((s: string) => createHash(alg).update(s, 'utf8').digest('hex'));
 
+/** Go's bcrypt.GenerateFromPassword at the default cost: a `$2a$10$` hash. */
+function bcryptHash(password: string): string {
+  const salt = bcryptjs.genSaltSync(10).replace(/^\$2b\$/, '$2a$');
+  return bcryptjs.hashSync(password, salt);
+}
+
+/** Sprig's AES-256-CBC with the password zero-padded to a 32-byte key and a random IV before the data. */
+function aesKey(password: string): Buffer {
+  const key = Buffer.alloc(32);
+  Buffer.from(password, 'utf8').copy(key, 0, 0, 32);
+  return key;
+}
+
+function encryptAES(password: string, plaintext: string): string {
+  if (plaintext === '') return '';
+  const iv = cryptoRandomBytes(16);
+  const cipher = createCipheriv('aes-256-cbc', aesKey(password), iv);
+  return Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64');
+}
+
+function decryptAES(password: string, crypt64: string): string {
+  if (crypt64 === '') return '';
+  const data = Buffer.from(crypt64, 'base64');
+  if (data.length < 32 || data.length % 16 !== 0) throw new Error('crypto/cipher: input not full blocks');
+  const decipher = createDecipheriv('aes-256-cbc', aesKey(password), data.subarray(0, 16));
+  decipher.setAutoPadding(false);
+  const out = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]);
+  const pad = out[out.length - 1]!;
+  return out.subarray(0, Math.max(0, out.length - pad)).toString('utf8');
+}
+
 function unsupported(name: string): TemplateFunction {
   return () => {
     throw new Error(`${name} is not supported by Slipway's template engine`);
@@ -102,19 +134,13 @@ export function encodingFunctions(random: () => number): Record<string, Template
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     }),
     randBytes: sig(['int'])((n: unknown) => Buffer.from(randomBytes(Number(n as bigint))).toString('base64')),
-    bcrypt: unsupported('bcrypt'),
-    htpasswd: unsupported('htpasswd'),
+    bcrypt: sig(['string'])(bcryptHash),
+    htpasswd: sig(['string', 'string'])((user: string, password: string) =>
+      user.includes(':') ? `invalid username: ${user}` : `${user}:${bcryptHash(password)}`,
+    ),
     derivePassword: unsupported('derivePassword'),
-    genPrivateKey: unsupported('genPrivateKey'),
-    buildCustomCert: unsupported('buildCustomCert'),
-    genCA: unsupported('genCA'),
-    genCAWithKey: unsupported('genCAWithKey'),
-    genSelfSignedCert: unsupported('genSelfSignedCert'),
-    genSelfSignedCertWithKey: unsupported('genSelfSignedCertWithKey'),
-    genSignedCert: unsupported('genSignedCert'),
-    genSignedCertWithKey: unsupported('genSignedCertWithKey'),
-    encryptAES: unsupported('encryptAES'),
-    decryptAES: unsupported('decryptAES'),
+    encryptAES: sig(['string', 'string'])(encryptAES),
+    decryptAES: sig(['string', 'string'])(decryptAES),
     getHostByName: unsupported('getHostByName'),
   };
 }

@@ -2,6 +2,7 @@
 import type { TemplateFunction } from '../signature.ts';
 import type { FuncMap } from '../template-set.ts';
 import { typeName } from '../value.ts';
+import { certificateFunctions } from './certs.ts';
 import { collectionFunctions } from './collections.ts';
 import { isEmpty, kindName } from './convert.ts';
 import { dateFunctions } from './dates.ts';
@@ -82,6 +83,7 @@ export function sprigFunctions(options: SprigOptions = {}): FuncMap {
     ...collectionFunctions(),
     ...mathFunctions(random),
     ...encodingFunctions(random),
+    ...certificateFunctions(now),
     ...regexFunctions(),
     ...dateFunctions(now),
     ...pathFunctions(),
