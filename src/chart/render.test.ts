@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { InputError } from '../core/index.ts';
+import { InputError, isSlipwayError } from '../core/index.ts';
 import { registerTemplateCommand } from '../cli/commands/template.ts';
 import { type ChartFiles, loadChartFromFiles } from './chart.ts';
 import { ChartRenderError, renderChart } from './render.ts';
@@ -98,4 +98,13 @@ test('slipway template prints Error: and exits 1 on a bad flag value', async () 
   await program.parseAsync(['template', 'x', '/nonexistent/chart'], { from: 'user' });
   assert.equal(code, 1);
   assert.match(stderr, /^Error: path "\/nonexistent\/chart" not found\n$/);
+});
+
+test('slipway template without io throws a located error with exit code 1 (for the main CLI)', async () => {
+  const program = new Command().exitOverride();
+  registerTemplateCommand(program);
+  await assert.rejects(
+    program.parseAsync(['template', 'x', '/nonexistent/chart'], { from: 'user' }),
+    (e: unknown) => isSlipwayError(e) && e.exitCode === 1 && /not found/.test(e.message),
+  );
 });
