@@ -58,11 +58,11 @@ export function goEq(arg1: unknown, ...rest: unknown[]): boolean {
           else {
             if (typeName(arg1) !== typeName(arg)) {
               throw new Error(
-                `non-comparable types ${formatValue(arg1)}: ${typeName(arg1)}, ${typeName(arg)}: ${formatValue(arg)}`,
+                `non-comparable types ${sprintf('%s', arg1)}: ${typeName(arg1)}, ${typeName(arg)}: ${formatValue(arg)}`,
               );
             }
             if (!comparable(arg))
-              throw new Error(`non-comparable type ${formatValue(arg)}: ${typeName(arg)}`);
+              throw new Error(`non-comparable type ${sprintf('%s', arg)}: ${typeName(arg)}`);
             truth = arg1 === arg;
           }
       }

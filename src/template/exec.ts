@@ -5,7 +5,6 @@ import {
   type CommandNode,
   type FieldNode,
   type IdentifierNode,
-  type ListNode,
   N,
   type Node,
   type PipeNode,
@@ -426,6 +425,11 @@ export class ExecState {
     const hasArgs = (args !== null && args.length > 1) || final !== NOFINAL;
     if (typeof receiver === 'object') {
       if (isGoMap(receiver)) {
+        // Like Go, a method of a named map type (a Map subclass here) wins over a key.
+        if (receiver instanceof Map) {
+          const method = classMethod(receiver, name);
+          if (method) return this.evalMethod(dot, method, receiver, node, name, args, final);
+        }
         const v = mapGet(receiver, name);
         if (typeof v === 'function')
           return this.evalMethod(dot, v as TemplateFunction, receiver, node, name, args, final);
@@ -570,21 +574,21 @@ export class ExecState {
     this.at(n);
     switch (n.k) {
       case N.Dot:
-        return this.validateType(dot, typ, this.dotIface);
+        return this.validateType(dot, typ);
       case N.Nil:
         if (canBeNil(typ)) return typ === 'value' ? undefined : null;
         this.errorf(`cannot assign nil to ${goTypeDisplay(typ)}`);
         break;
       case N.Field:
-        return this.validateType(this.evalFieldNode(dot, n, [n], NOFINAL), typ, true);
+        return this.validateType(this.evalFieldNode(dot, n, [n], NOFINAL), typ);
       case N.Variable:
-        return this.validateType(this.evalVariableNode(dot, n, null, NOFINAL), typ, true);
+        return this.validateType(this.evalVariableNode(dot, n, null, NOFINAL), typ);
       case N.Pipe:
         return this.validateType(this.evalPipeline(dot, n), typ);
       case N.Identifier:
         return this.validateType(this.evalFunction(dot, n, n, null, NOFINAL), typ);
       case N.Chain:
-        return this.validateType(this.evalChainNode(dot, n, null, NOFINAL), typ, true);
+        return this.validateType(this.evalChainNode(dot, n, null, NOFINAL), typ);
     }
     switch (typ) {
       case 'bool':
@@ -621,7 +625,7 @@ export class ExecState {
   }
 
   /** Go's validateType: undefined is an invalid value, null a nil interface. */
-  validateType(value: unknown, typ: GoParamType, _iface = false): unknown {
+  validateType(value: unknown, typ: GoParamType): unknown {
     if (value === undefined) {
       if (typ === 'value') return undefined;
       if (canBeNil(typ)) return null;
@@ -633,6 +637,17 @@ export class ExecState {
       this.errorf(`wrong type for value; expected ${goTypeDisplay(typ)}; got ${typeName(value)}`);
     return value;
   }
+}
+
+/** A method defined by a class below Map (not Map's own get/set/keys…). */
+function classMethod(obj: Map<unknown, unknown>, name: string): TemplateFunction | undefined {
+  let proto: unknown = Object.getPrototypeOf(obj);
+  while (proto && proto !== Map.prototype && proto !== Object.prototype) {
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (d) return typeof d.value === 'function' ? (d.value as TemplateFunction) : undefined;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return undefined;
 }
 
 let activeExecutions = 0;
@@ -662,5 +677,3 @@ export function executeTree(env: ExecEnv, tree: Tree, data: unknown): string {
   }
   return state.out;
 }
-
-export type { ListNode };

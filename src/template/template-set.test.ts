@@ -392,3 +392,22 @@ test('parse() rejects absurd nesting without crashing', () => {
   const set = new TemplateSet();
   assert.throws(() => set.parse('p', `{{ ${'('.repeat(20000)}1${')'.repeat(20000)} }}`), TemplateError);
 });
+
+test('execute() calls methods of Map subclasses before looking up keys, and ranges over them', () => {
+  class Files extends Map<string, Uint8Array> {
+    Get(name: unknown): string {
+      const b = this.get(String(name));
+      return b ? new TextDecoder().decode(b) : '';
+    }
+  }
+  const files = new Files([['a.txt', new TextEncoder().encode('hello')]]);
+  assert.equal(
+    render(
+      '{{ .Files.Get "a.txt" }}|{{ range $k, $v := .Files }}{{ $k }}={{ printf "%s" $v }}{{ end }}|{{ len .Files }}',
+      {
+        Files: files,
+      },
+    ),
+    'hello|a.txt=hello|1',
+  );
+});

@@ -1,6 +1,6 @@
 // Sprig's list and dict functions, including mergo's merge semantics for merge/mergeOverwrite.
 import type { TemplateFunction } from '../signature.ts';
-import { isGoMap, isPlainObject, typeName, typedSlice } from '../value.ts';
+import { isGoMap, typeName, typedSlice } from '../value.ts';
 import { deepCopy, deepEqual, isEmpty, kindName, strval, toInt64 } from './convert.ts';
 import { sig } from './strings.ts';
 
@@ -374,5 +374,3 @@ export function collectionFunctions(): Record<string, TemplateFunction> {
     deepEqual: sig(['any', 'any'])((a: unknown, b: unknown) => deepEqual(a, b)),
   };
 }
-
-export { isPlainObject };

@@ -141,6 +141,7 @@ const cases: Array<[string, string, unknown, string]> = [
   ['fromJson numbers are floats', '{{ (fromJson "{\\"a\\": 3}").a | typeOf }}', {}, 'float64'],
   [
     'regex with Go named groups and flags',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${w} is Go regexp expansion syntax
     '{{ regexReplaceAll "(?i)(?P<w>HELLO)" "hello there" "<${w}>" }}',
     {},
     '<hello> there',
