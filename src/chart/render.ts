@@ -3,6 +3,7 @@
 import { InputError } from '../core/index.ts';
 import {
   type FuncMap,
+  GO_TYPE,
   sprigFunctions,
   TemplateError,
   TemplateSet,
@@ -388,7 +389,9 @@ export function renderChart(chart: Chart, options: RenderOptions = {}): RenderRe
     const base = name.slice(name.lastIndexOf('/') + 1);
     if (base.startsWith('_')) continue;
     const r = templates.get(name)!;
-    const data = { ...r.vals, Template: { Name: name, BasePath: r.basePath } };
+    const template = { Name: name, BasePath: r.basePath };
+    Object.defineProperty(template, GO_TYPE, { value: 'chartutil.Values', enumerable: false });
+    const data = { ...r.vals, Template: template };
     let out: string;
     try {
       out = set.execute(name, data, { missingKey: 'zero' });
