@@ -1,11 +1,12 @@
 // Differential test: every corpus chart rendered by Slipway must equal `helm template` document by document.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import {
   type CorpusCase,
   helmAvailable,
   listCases,
   parseOutput,
+  removeHelmHome,
   type RunResult,
   runHelm,
   runSlipway,
@@ -38,6 +39,8 @@ describe('chart corpus against helm template', { skip }, () => {
         all.then((r) => r[i]!),
       );
   }
+
+  after(() => removeHelmHome());
 
   const check = async (c: CorpusCase) => {
     const want = await helm.get(c.name)!;
