@@ -32,7 +32,7 @@ import {
   parseSetString,
   SetSyntaxError,
 } from './strvals.ts';
-import { coalesceValues, type Dict, isTable, mergeMaps, table } from './values.ts';
+import { coalesceValues, type Dict, mergeMaps, table } from './values.ts';
 
 export interface RenderOptions {
   /** `helm template NAME`; Helm's default is `release-name`. */
@@ -420,5 +420,3 @@ export function renderChart(chart: Chart, options: RenderOptions = {}): RenderRe
   if (notes !== undefined) result.notes = notes;
   return result;
 }
-
-export { isTable };
