@@ -94,6 +94,9 @@ export interface ChainNode extends Base {
 export interface IdentifierNode extends Base {
   k: N.Identifier;
   ident: string;
+  /** Executor cache: the function resolved against `cacheMap` (a set's function map). */
+  cacheMap?: unknown;
+  cacheFn?: ((...args: unknown[]) => unknown) | undefined;
 }
 export interface DotNode extends Base {
   k: N.Dot;

@@ -381,7 +381,7 @@ export class ExecState {
       if (args) this.notAFunction(args, final);
       return value;
     }
-    return this.evalFieldChain(dot, value, this.varIface[i]!, v, v.ident.slice(1), args, final);
+    return this.evalFieldChain(dot, value, this.varIface[i]!, v, v.ident, args, final, 1);
   }
 
   /** Set while evaluating call's function argument, so a function-valued field is not invoked. */
@@ -398,9 +398,10 @@ export class ExecState {
     ident: string[],
     args: Node[] | null,
     final: Final,
+    from = 0,
   ): unknown {
     const n = ident.length;
-    for (let i = 0; i < n - 1; i++) {
+    for (let i = from; i < n - 1; i++) {
       receiver = this.evalField(dot, ident[i]!, node, null, NOFINAL, receiver, recvIface);
       recvIface = this.chainIface;
     }
@@ -489,7 +490,17 @@ export class ExecState {
   evalFunction(dot: unknown, node: IdentifierNode, cmd: Node, args: Node[] | null, final: Final): unknown {
     this.at(node);
     const name = node.ident;
-    const fn = lookupFunc(this.env, name);
+    const env = this.env;
+    let fn: TemplateFunction | undefined;
+    // Cache the resolved function on the node while the set's function map is unchanged.
+    if (env.extraFuncs === undefined && node.cacheMap === env.funcs) fn = node.cacheFn;
+    else {
+      fn = lookupFunc(env, name);
+      if (env.extraFuncs === undefined) {
+        node.cacheMap = env.funcs;
+        node.cacheFn = fn;
+      }
+    }
     if (!fn) this.errorf(`${JSON.stringify(name)} is not a defined function`);
     return this.evalCall(dot, fn, undefined, BUILTINS.get(name) === fn, cmd, name, args, final);
   }
@@ -504,21 +515,23 @@ export class ExecState {
     allArgs: Node[] | null,
     final: Final,
   ): unknown {
-    const args = allArgs && allArgs.length > 1 ? allArgs.slice(1) : NO_ARGS;
+    // allArgs[0] is the function's own node; arguments start at 1 (no slice, to spare the GC).
+    const all = allArgs ?? NO_ARGS;
+    const argc = all.length > 0 ? all.length - 1 : 0;
     const sig = signatureOf(fn);
     const numParams = sig.params.length + (sig.variadic ? 1 : 0);
-    let numIn = args.length;
+    let numIn = argc;
     if (final !== NOFINAL) numIn++;
-    let numFixed = args.length;
+    let numFixed = argc;
     if (sig.variadic) {
       numFixed = sig.params.length;
       if (numIn < numFixed)
-        this.errorf(`wrong number of args for ${name}: want at least ${numFixed} got ${args.length}`);
+        this.errorf(`wrong number of args for ${name}: want at least ${numFixed} got ${argc}`);
     } else if (numIn !== numParams) {
       this.errorf(`wrong number of args for ${name}: want ${numParams} got ${numIn}`);
     }
-    if (isBuiltin && name === 'call' && args.length > 0) {
-      const calleeName = nodeString(args[0]!);
+    if (isBuiltin && name === 'call' && argc > 0) {
+      const calleeName = nodeString(all[1]!);
       const callee = (...a: unknown[]): unknown => {
         const f = a[0];
         if (f === null || f === undefined) throw new Error('call of nil');
@@ -530,8 +543,8 @@ export class ExecState {
     if (isBuiltin && AND_OR.has(name)) {
       const isOr = name === 'or';
       let v: unknown;
-      for (const arg of args) {
-        v = this.evalArg(dot, 'value', arg);
+      for (let k = 1; k <= argc; k++) {
+        v = this.evalArg(dot, 'value', all[k]!);
         if (v === null) v = undefined;
         if (isTrue(v) === isOr) return v;
       }
@@ -540,18 +553,18 @@ export class ExecState {
     }
     const argv: unknown[] = new Array(numIn);
     let i = 0;
-    if (isBuiltin && name === 'call' && args.length > 0) {
+    if (isBuiltin && name === 'call' && argc > 0) {
       // call's first argument is a function value: fetch it without invoking it.
       this.suppressInvoke = true;
       try {
-        argv[0] = this.evalArg(dot, 'value', args[0]!);
+        argv[0] = this.evalArg(dot, 'value', all[1]!);
       } finally {
         this.suppressInvoke = false;
       }
       i = 1;
     }
-    for (; i < numFixed && i < args.length; i++) argv[i] = this.evalArg(dot, sig.params[i]!, args[i]!);
-    if (sig.variadic) for (; i < args.length; i++) argv[i] = this.evalArg(dot, sig.variadic, args[i]!);
+    for (; i < numFixed && i < argc; i++) argv[i] = this.evalArg(dot, sig.params[i]!, all[i + 1]!);
+    if (sig.variadic) for (; i < argc; i++) argv[i] = this.evalArg(dot, sig.variadic, all[i + 1]!);
     if (final !== NOFINAL) {
       let t: GoParamType;
       if (sig.variadic) t = numIn - 1 < numFixed ? sig.params[numIn - 1]! : sig.variadic;
@@ -580,7 +593,7 @@ export class ExecState {
         this.errorf(`cannot assign nil to ${goTypeDisplay(typ)}`);
         break;
       case N.Field:
-        return this.validateType(this.evalFieldNode(dot, n, [n], NOFINAL), typ);
+        return this.validateType(this.evalFieldNode(dot, n, null, NOFINAL), typ);
       case N.Variable:
         return this.validateType(this.evalVariableNode(dot, n, null, NOFINAL), typ);
       case N.Pipe:

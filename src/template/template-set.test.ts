@@ -411,3 +411,13 @@ test('execute() calls methods of Map subclasses before looking up keys, and rang
     'hello|a.txt=hello|1',
   );
 });
+
+test('addFuncs() after an execution replaces functions the executor resolved before', () => {
+  const set = new TemplateSet({ funcs: { f: () => 'one' } });
+  set.parse('t', '{{ f }}');
+  assert.equal(set.execute('t', {}), 'one');
+  set.addFuncs({ f: () => 'two' });
+  assert.equal(set.execute('t', {}), 'two');
+  assert.equal(set.execute('t', {}, { funcs: { f: () => 'three' } }), 'three');
+  assert.equal(set.execute('t', {}), 'two');
+});

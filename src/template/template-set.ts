@@ -149,14 +149,14 @@ export class TemplateSet {
 
   /** Adds or overrides functions for templates parsed and executed afterwards. */
   addFuncs(funcs: FuncMap): void {
-    if (!this.ownsFuncs) {
-      this.funcs = new Map(this.funcs);
-      this.ownsFuncs = true;
-    }
+    // Always a new map: executors cache lookups per map identity.
+    const next = new Map(this.funcs);
     for (const [k, fn] of Object.entries(funcs)) {
       if (!/^[\p{L}_][\p{L}\p{Nd}_]*$/u.test(k))
         throw new InputError(`function name ${JSON.stringify(k)} is not a valid identifier`);
-      this.funcs.set(k, fn);
+      next.set(k, fn);
     }
+    this.funcs = next;
+    this.ownsFuncs = true;
   }
 }

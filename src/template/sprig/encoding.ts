@@ -3,6 +3,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes as cryptoRand
 import bcryptjs from 'bcryptjs';
 import type { TemplateFunction } from '../signature.ts';
 import { utf8Bytes, utf8Decode } from '../value.ts';
+import { derivePassword } from './derive-password.ts';
 import { sig } from './strings.ts';
 
 const B64 = /^[A-Za-z0-9+/]*$/;
@@ -138,7 +139,10 @@ export function encodingFunctions(random: () => number): Record<string, Template
     htpasswd: sig(['string', 'string'])((user: string, password: string) =>
       user.includes(':') ? `invalid username: ${user}` : `${user}:${bcryptHash(password)}`,
     ),
-    derivePassword: unsupported('derivePassword'),
+    derivePassword: sig(['int', 'string', 'string', 'string', 'string'])(
+      (counter: unknown, typ: string, password: string, user: string, site: string) =>
+        derivePassword(Number(counter as bigint), typ, password, user, site),
+    ),
     encryptAES: sig(['string', 'string'])(encryptAES),
     decryptAES: sig(['string', 'string'])(decryptAES),
     getHostByName: unsupported('getHostByName'),

@@ -113,7 +113,13 @@ const cases: Array<[string, string, unknown, string]> = [
   ['sha512sum', '{{ sha512sum "" | trunc 16 }}', {}, 'cf83e1357eefb8bd'],
   ['adler32sum', '{{ adler32sum "Wikipedia" }}', {}, '300286872'],
   ['b32 round trip', '{{ b32enc "hi!" | b32dec }}', {}, 'hi!'],
-  ['unsupported functions say so', '{{ derivePassword 1 "long" "pw" "u" "s" }}', {}, 'ERR'],
+  ['unsupported functions say so', '{{ getHostByName "example.com" }}', {}, 'ERR'],
+  [
+    'derivePassword matches helm',
+    '{{ derivePassword 1 "long" "password" "user" "example.com" }}|{{ derivePassword 1 "pin" "pw" "u" "s" }}',
+    {},
+    'ZedaFaxcZaso9*|6287',
+  ],
   [
     'semver methods',
     '{{ $v := semver "v1.2.3-rc.1+b5" }}{{ $v.Major }}.{{ $v.Minor }}.{{ $v.Patch }} {{ $v.Prerelease }} {{ $v.Metadata }} {{ $v }}',
