@@ -1,5 +1,6 @@
 // `.Capabilities` as `helm template` (v3.17, client-go 0.32) gives it without a cluster.
 import { InputError } from '../core/index.ts';
+import { GO_TYPE } from '../template/index.ts';
 import { parseVersion } from './semver-range.ts';
 
 /** The kube version `helm template` assumes (Helm 3.17 is built against client-go v0.32). */
@@ -86,8 +87,9 @@ export interface Capabilities {
 }
 
 /** Adds a non-enumerable toString (Go's String method) so the object prints like Helm's. */
-function withString<T extends object>(o: T, text: string): T & { toString(): string } {
+function withString<T extends object>(o: T, text: string, goType: string): T & { toString(): string } {
   Object.defineProperty(o, 'toString', { value: () => text, enumerable: false });
+  Object.defineProperty(o, GO_TYPE, { value: goType, enumerable: false });
   return o as T & { toString(): string };
 }
 
@@ -103,6 +105,7 @@ export function parseKubeVersion(text: string): KubeVersion {
   return withString(
     { Version: version, Major: String(v.major), Minor: String(v.minor), GitVersion: version },
     version,
+    'chartutil.KubeVersion',
   );
 }
 
@@ -113,18 +116,22 @@ export function makeCapabilities(
   const list = [...DEFAULT_API_VERSIONS, ...(options.apiVersions ?? [])];
   const set = new Set(list);
   Object.defineProperty(list, 'Has', { value: (v: unknown) => set.has(String(v)), enumerable: false });
+  Object.defineProperty(list, GO_TYPE, { value: 'chartutil.VersionSet', enumerable: false });
   const helm = {
     Version: 'v3.17.2',
     GitCommit: 'cc0bbbd6d6276b83880042c1ecb34087e84d41eb',
     GitTreeState: 'clean',
     GoVersion: 'go1.23.7',
   };
-  return {
+  const caps: Capabilities = {
     APIVersions: list as Capabilities['APIVersions'],
     KubeVersion: parseKubeVersion(options.kubeVersion ?? DEFAULT_KUBE_VERSION),
     HelmVersion: withString(
       helm,
       `{${helm.Version} ${helm.GitCommit} ${helm.GitTreeState} ${helm.GoVersion}}`,
+      'version.BuildInfo',
     ),
   };
+  Object.defineProperty(caps, GO_TYPE, { value: '*chartutil.Capabilities', enumerable: false });
+  return caps;
 }

@@ -380,7 +380,7 @@ export function parseHelmIgnore(text: string): (path: string, isDir: boolean) =>
   };
 }
 
-/** The full path Helm prints for a chart: `parent/charts/child` (aliases already applied to names). */
+/** Helm's CheckIfInstallable: only application charts (type empty or `application`) can be rendered. */
 export function chartTypeIsInstallable(md: ChartMetadata): boolean {
   return md.Type === '' || md.Type === 'application';
 }

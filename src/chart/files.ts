@@ -2,6 +2,7 @@
 // Glob, Lines, AsConfig and AsSecrets. Paths are the entries; the methods are non-enumerable properties.
 import picomatch from 'picomatch';
 import type { ChartFile } from './chart.ts';
+import { GO_TYPE } from '../template/index.ts';
 import { stringifyGoYaml } from './go-yaml.ts';
 
 export interface TemplateFiles {
@@ -66,6 +67,7 @@ export function newTemplateFiles(files: ChartFile[] | Map<string, Uint8Array>): 
       return toYamlNoTrailingNewline(m);
     },
   };
+  Object.defineProperty(obj, GO_TYPE, { value: 'engine.files', enumerable: false });
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(obj, name, { value: fn, enumerable: false });
   }

@@ -31,7 +31,12 @@ export function parseGoYaml(text: string, file?: string): YamlValue {
       location: { ...(file ? { file } : {}), ...(pos ? { line: pos.line, column: pos.col } : {}) },
     });
   }
-  return normalize(doc.toJS({ maxAliasCount: -1 }));
+  try {
+    return normalize(doc.toJS({ maxAliasCount: 10000 }));
+  } catch (e) {
+    // go-yaml refuses excessive aliasing too ("billion laughs")
+    throw new YamlSyntaxError(`yaml: ${(e as Error).message}`, { location: file ? { file } : {} });
+  }
 }
 
 function firstLine(s: string): string {

@@ -41,6 +41,7 @@ export {
   parseSetString,
   parseSetJson,
   parseSetFile,
+  parseSetLiteral,
   typedValue,
   SetSyntaxError,
 } from './strvals.ts';

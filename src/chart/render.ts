@@ -3,6 +3,7 @@
 import { InputError } from '../core/index.ts';
 import {
   type FuncMap,
+  GO_TYPE,
   sprigFunctions,
   TemplateError,
   TemplateSet,
@@ -23,8 +24,15 @@ import { helmFunctions, WARN_RE } from './helm-funcs.ts';
 import { type CrdFile, formatTemplateOutput, type RenderedManifest, sortManifests } from './manifests.ts';
 import { validateChartValues } from './schema.ts';
 import { isCompatibleRange } from './semver-range.ts';
-import { parseSet, parseSetFile, parseSetJson, parseSetString, SetSyntaxError } from './strvals.ts';
-import { coalesceValues, type Dict, isTable, mergeMaps, table } from './values.ts';
+import {
+  parseSet,
+  parseSetFile,
+  parseSetJson,
+  parseSetLiteral,
+  parseSetString,
+  SetSyntaxError,
+} from './strvals.ts';
+import { coalesceValues, type Dict, mergeMaps, table } from './values.ts';
 
 export interface RenderOptions {
   /** `helm template NAME`; Helm's default is `release-name`. */
@@ -38,6 +46,8 @@ export interface RenderOptions {
   set?: string[];
   setString?: string[];
   setJson?: string[];
+  /** `--set-literal key=value`: the whole rest after `=` is one string. */
+  setLiteral?: string[];
   /**
    * `--set-file key=path`: the expression and what the caller read (the renderer does no I/O): `files` maps
    * each path in the expression to its contents; `contents` serves any path not in `files`.
@@ -104,6 +114,7 @@ export function mergeUserValues(options: RenderOptions): Dict {
   for (const f of options.setFile ?? []) {
     wrap('--set-file', f.expr, () => parseSetFile(f.expr, base, (p) => f.files?.[p] ?? f.contents ?? ''));
   }
+  for (const e of options.setLiteral ?? []) wrap('--set-literal', e, () => parseSetLiteral(e, base));
   return base;
 }
 
@@ -221,29 +232,45 @@ function execError(filename: string, err: unknown): InputError {
 
 const RECURSION_MAX = 1000;
 
-function buildFuncs(options: RenderOptions): FuncMap {
-  const funcs: FuncMap = { ...sprigFunctions() };
-  delete funcs.env;
-  delete funcs.expandenv;
-  const helm = helmFunctions(options.lookup ? { lookup: options.lookup } : {});
-  const sig: Record<string, [Parameters<typeof withSignature>[1], Parameters<typeof withSignature>[2]?]> = {
-    required: [['string', 'any']],
-    fail: [['string']],
-    fromYaml: [['string']],
-    fromYamlArray: [['string']],
-    fromJson: [['string']],
-    fromJsonArray: [['string']],
-    toYaml: [['any']],
-    toYamlPretty: [['any']],
-    toJson: [['any']],
-    toToml: [['any']],
-    lookup: [['string', 'string', 'string', 'string']],
-  };
-  for (const [name, fn] of Object.entries(helm)) {
-    const s = sig[name];
-    funcs[name] = s ? withSignature(fn, s[0], s[1]) : fn;
+let baseSet: TemplateSet | undefined;
+
+const HELM_SIGNATURES: Record<string, Parameters<typeof withSignature>[1]> = {
+  required: ['string', 'any'],
+  fail: ['string'],
+  fromYaml: ['string'],
+  fromYamlArray: ['string'],
+  fromJson: ['string'],
+  fromJsonArray: ['string'],
+  toYaml: ['any'],
+  toYamlPretty: ['any'],
+  toJson: ['any'],
+  toToml: ['any'],
+  lookup: ['string', 'string', 'string', 'string'],
+};
+
+function helmFuncMap(options: RenderOptions): FuncMap {
+  const funcs: FuncMap = {};
+  for (const [name, fn] of Object.entries(helmFunctions(options.lookup ? { lookup: options.lookup } : {}))) {
+    const s = HELM_SIGNATURES[name];
+    funcs[name] = s ? withSignature(fn, s) : fn;
   }
   return funcs;
+}
+
+/**
+ * An empty template set holding Sprig (minus env/expandenv) and Helm's functions; each render clones it, which
+ * is much cheaper than registering ~200 functions again (Sprig's map is stateless).
+ */
+function newTemplateSet(options: RenderOptions): TemplateSet {
+  if (!baseSet) {
+    const funcs: FuncMap = { ...sprigFunctions(), ...helmFuncMap({}) };
+    delete funcs.env;
+    delete funcs.expandenv;
+    baseSet = new TemplateSet({ funcs });
+  }
+  const set = baseSet.clone();
+  if (options.lookup) set.addFuncs({ lookup: helmFuncMap(options).lookup! });
+  return set;
 }
 
 function bindIncludeTpl(set: TemplateSet, included: Map<string, number>): FuncMap {
@@ -346,7 +373,7 @@ export function renderChart(chart: Chart, options: RenderOptions = {}): RenderRe
   const templates = new Map<string, Renderable>();
   collectTemplates(root, top, templates);
 
-  const set = new TemplateSet({ funcs: buildFuncs(options) });
+  const set = newTemplateSet(options);
   const included = new Map<string, number>();
   set.addFuncs(bindIncludeTpl(set, included));
   const order = sortTemplateNames([...templates.keys()]);
@@ -362,7 +389,9 @@ export function renderChart(chart: Chart, options: RenderOptions = {}): RenderRe
     const base = name.slice(name.lastIndexOf('/') + 1);
     if (base.startsWith('_')) continue;
     const r = templates.get(name)!;
-    const data = { ...r.vals, Template: { Name: name, BasePath: r.basePath } };
+    const template = { Name: name, BasePath: r.basePath };
+    Object.defineProperty(template, GO_TYPE, { value: 'chartutil.Values', enumerable: false });
+    const data = { ...r.vals, Template: template };
     let out: string;
     try {
       out = set.execute(name, data, { missingKey: 'zero' });
@@ -391,5 +420,3 @@ export function renderChart(chart: Chart, options: RenderOptions = {}): RenderRe
   if (notes !== undefined) result.notes = notes;
   return result;
 }
-
-export { isTable };

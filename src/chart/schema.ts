@@ -1,15 +1,24 @@
 // values.schema.json validation with Helm's meaning (JSON Schema draft 7) and gojsonschema-style messages:
 // `- image.tag: Invalid type. Expected: string, given: integer`.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InputError } from '../core/index.ts';
 import type { ChartNode } from './dependencies.ts';
 import { type Dict, isTable } from './values.ts';
 
-type AjvCtor = typeof AjvModule.default;
-const Ajv: AjvCtor =
-  (AjvModule as unknown as { default?: AjvCtor }).default ?? (AjvModule as unknown as AjvCtor);
+type AjvInstance = InstanceType<typeof AjvModule.default>;
+let ajvInstance: AjvInstance | undefined;
 
-const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, logger: false });
+/** ajv is loaded on first use: most charts have no schema, and loading it costs CLI start-up time. */
+function ajv(): AjvInstance {
+  if (!ajvInstance) {
+    const mod = createRequire(import.meta.url)('ajv') as { default?: typeof AjvModule.default };
+    const Ajv = mod.default ?? (mod as unknown as typeof AjvModule.default);
+    ajvInstance = new Ajv({ allErrors: true, strict: false, validateSchema: false, logger: false });
+  }
+  return ajvInstance;
+}
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Values failing a chart's values.schema.json; `details.errors` lists `field: description` lines. */
@@ -124,7 +133,7 @@ export function validateAgainstSchema(schema: unknown, values: Dict, file = 'val
   if (!validate) {
     try {
       const { $schema: _ignored, ...rest } = schema;
-      validate = ajv.compile(rest);
+      validate = ajv().compile(rest);
     } catch (err) {
       throw new InputError(`${file}: invalid JSON schema: ${(err as Error).message}`, { location: { file } });
     }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSet, parseSetFile, parseSetJson, parseSetString, SetSyntaxError } from './strvals.ts';
+import {
+  parseSet,
+  parseSetFile,
+  parseSetJson,
+  parseSetLiteral,
+  parseSetString,
+  SetSyntaxError,
+} from './strvals.ts';
 
 const cases: [string, Record<string, unknown>][] = [
   ['name=value', { name: 'value' }],
@@ -84,4 +91,10 @@ test('parseSetFile() reads each value through the injected reader', () => {
     parseSetFile('x=a.txt,y.z=b.txt', {}, (p) => files[p] ?? ''),
     { x: 'A\n', y: { z: 'B' } },
   );
+});
+
+test('parseSetLiteral() keeps everything after = as one string', () => {
+  assert.deepEqual(parseSetLiteral('a.b=x,y=z\\n'), { a: { b: 'x,y=z\\n' } });
+  assert.deepEqual(parseSetLiteral('l[1].k=v'), { l: [null, { k: 'v' }] });
+  assert.throws(() => parseSetLiteral('a.b'), /key "b" has no value/);
 });

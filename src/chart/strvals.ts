@@ -352,3 +352,81 @@ export function parseSetFile(expr: string, dest: Dict, readFile: (path: string) 
   new Parser(expr, dest, readFile, false).parse();
   return dest;
 }
+
+/**
+ * `--set-literal`: the key path is `a.b[0].c` (no escapes) and the value is everything after the first `=`,
+ * commas and backslashes included, always a string.
+ */
+export function parseSetLiteral(expr: string, dest: Dict = {}): Dict {
+  const eq = expr.indexOf('=');
+  if (eq < 0) {
+    if (expr === '') return dest;
+    const last = expr.split(/[.[]/).pop() ?? expr;
+    fail(`key "${last}" has no value`);
+  }
+  const keyPart = expr.slice(0, eq);
+  const value = expr.slice(eq + 1);
+  const path: (string | number)[] = [];
+  const re = /([^.[]*)((?:\[[^\]]*\])*)(?:\.|$)/y;
+  let pos = 0;
+  while (pos < keyPart.length) {
+    re.lastIndex = pos;
+    const m = re.exec(keyPart);
+    if (!m || m[0] === '') fail(`unable to parse key "${keyPart}"`);
+    if (m[1] !== '') path.push(m[1]!);
+    for (const idx of m[2]!.matchAll(/\[([^\]]*)\]/g)) {
+      if (!/^[+-]?\d+$/.test(idx[1]!))
+        fail(`error parsing index: strconv.Atoi: parsing "${idx[1]}": invalid syntax`);
+      const n = Number(idx[1]);
+      if (n < 0) fail(`negative ${n} index not allowed`);
+      if (n > MAX_INDEX) fail(`index of ${n} is greater than maximum supported index of ${MAX_INDEX}`);
+      path.push(n);
+    }
+    pos = re.lastIndex;
+  }
+  if (path.length === 0) return dest;
+  if (path.length > MAX_NESTED_NAME_LEVEL + 1) {
+    fail(
+      `value name nested level is greater than maximum supported nested level of ${MAX_NESTED_NAME_LEVEL}`,
+    );
+  }
+  let cur: Dict | unknown[] = dest;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    const nextIsIndex = typeof path[i + 1] === 'number';
+    if (typeof seg === 'number') {
+      if (!Array.isArray(cur)) fail('unable to parse key: expected a list');
+      while (cur.length <= seg) cur.push(null);
+      if (last) cur[seg] = value;
+      else {
+        const existing: unknown = cur[seg];
+        const next: Dict | unknown[] = nextIsIndex
+          ? Array.isArray(existing)
+            ? existing
+            : []
+          : isDict(existing)
+            ? existing
+            : {};
+        cur[seg] = next;
+        cur = next;
+      }
+    } else {
+      if (Array.isArray(cur)) fail('unable to parse key: expected a map');
+      const d: Dict = cur;
+      if (last) d[seg] = value;
+      else {
+        const existing = d[seg];
+        if (existing !== undefined && !(nextIsIndex ? Array.isArray(existing) : isDict(existing))) {
+          fail(
+            `unable to parse key: interface conversion: interface {} is ${goTypeName(existing)}, not ${nextIsIndex ? '[]interface {}' : 'map[string]interface {}'}`,
+          );
+        }
+        const next = existing ?? (nextIsIndex ? [] : {});
+        d[seg] = next;
+        cur = next as Dict | unknown[];
+      }
+    }
+  }
+  return dest;
+}

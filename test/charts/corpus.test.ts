@@ -1,11 +1,12 @@
 // Differential test: every corpus chart rendered by Slipway must equal `helm template` document by document.
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import {
   type CorpusCase,
   helmAvailable,
   listCases,
   parseOutput,
+  removeHelmHome,
   type RunResult,
   runHelm,
   runSlipway,
@@ -28,14 +29,21 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
 }
 
 describe('chart corpus against helm template', { skip }, () => {
-  const helm = new Map<string, RunResult>();
-  before(async () => {
-    const results = await mapLimit(cases, 4, runHelm);
-    for (const [i, c] of cases.entries()) helm.set(c.name, results[i]!);
-  });
+  // helm runs start at once (4 at a time) and overlap with Slipway's checks; each test awaits its own.
+  const helm = new Map<string, Promise<RunResult>>();
+  if (!skip) {
+    const all = mapLimit(cases, 4, runHelm);
+    for (const [i, c] of cases.entries())
+      helm.set(
+        c.name,
+        all.then((r) => r[i]!),
+      );
+  }
+
+  after(() => removeHelmHome());
 
   const check = async (c: CorpusCase) => {
-    const want = helm.get(c.name)!;
+    const want = await helm.get(c.name)!;
     const got = await runSlipway(c);
     if (c.error) {
       assert.equal(want.ok, false, `helm should fail for ${c.name}`);

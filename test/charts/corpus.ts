@@ -1,7 +1,8 @@
 // The differential chart corpus: each case under testdata/ is rendered by Slipway and by the real helm binary
 // with the same flags; outputs are compared document by document after YAML parsing.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'yaml';
@@ -49,6 +50,13 @@ export function listCases(): CorpusCase[] {
 
 export function helmAvailable(): boolean {
   return existsSync(HELM);
+}
+
+/** Helm's cache/config homes for these runs, so no user state is read or written; see removeHelmHome(). */
+export const HELM_HOME = join(tmpdir(), `slipway-helm-${process.pid}`);
+
+export function removeHelmHome(): void {
+  rmSync(HELM_HOME, { recursive: true, force: true });
 }
 
 /** Runs `helm template RELEASE CHART ARGS` in the case directory. */

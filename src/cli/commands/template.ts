@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadChart, type RenderOptions, renderChart } from '../../chart/index.ts';
-import { describeError } from '../../core/index.ts';
+import { describeError, isSlipwayError, SlipwayError } from '../../core/index.ts';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -18,6 +18,7 @@ interface TemplateFlags {
   setString?: string[];
   setJson?: string[];
   setFile?: string[];
+  setLiteral?: string[];
   namespace?: string;
   kubeVersion?: string;
   apiVersions?: string[];
@@ -35,6 +36,8 @@ export interface TemplateCommandIO {
   stderr?: (text: string) => void;
   /** Receives a non-zero exit code; by default it becomes process.exitCode. */
   exit?: (code: number) => void;
+  /** Receives the error behind a failure (before `Error: ...` is written to stderr). */
+  onError?: (err: unknown) => void;
 }
 
 /** Reads the files named in `--set-file key=path,key2=path2` so the renderer stays pure. */
@@ -81,6 +84,7 @@ export async function runTemplate(
       setString: flags.setString ?? [],
       setJson: flags.setJson ?? [],
       setFile: setFiles,
+      setLiteral: flags.setLiteral ?? [],
       apiVersions: flags.apiVersions ?? [],
       showOnly: flags.showOnly ?? [],
       includeCrds: flags.includeCrds === true,
@@ -91,12 +95,17 @@ export async function runTemplate(
     stdout(result.output);
     return 0;
   } catch (err) {
+    io.onError?.(err);
     stderr(`Error: ${describeError(err)}\n`);
     return 1;
   }
 }
 
-/** Registers `slipway template [NAME] CHART` with helm's flags (`io` redirects output, for tests). */
+/**
+ * Registers `slipway template [NAME] CHART` with helm's flags. Without `io` the manifests go to stdout and a
+ * failure throws a SlipwayError with exitCode 1 (for the main CLI's error handling); with `io.stderr`/`io.exit`
+ * it prints `Error: ...` like helm and reports the exit code instead (tests, the benchmark).
+ */
 export function registerTemplateCommand(program: Command, io: TemplateCommandIO = {}): void {
   program
     .command('template')
@@ -108,6 +117,7 @@ export function registerTemplateCommand(program: Command, io: TemplateCommandIO 
     .option('--set-string <expr>', 'set STRING values', collect)
     .option('--set-json <expr>', 'set JSON values', collect)
     .option('--set-file <expr>', 'set values from files (key=path)', collect)
+    .option('--set-literal <expr>', 'set a literal STRING value (everything after =)', collect)
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('--kube-version <version>', 'Kubernetes version for .Capabilities')
     .option('-a, --api-versions <gv>', 'extra API versions for .Capabilities (repeatable)', collectCsv)
@@ -119,10 +129,32 @@ export function registerTemplateCommand(program: Command, io: TemplateCommandIO 
     .option('--username <user>', 'registry username')
     .option('--password <password>', 'registry password')
     .action(async (first: string, second: string | undefined, flags: TemplateFlags) => {
-      const code = await runTemplate(second === undefined ? [first] : [first, second], flags, io);
+      const args = second === undefined ? [first] : [first, second];
+      if (io.stderr || io.exit) {
+        const code = await runTemplate(args, flags, io);
+        if (code !== 0) {
+          if (io.exit) io.exit(code);
+          else process.exitCode = code;
+        }
+        return;
+      }
+      // Wired into the main CLI without an io: fail by throwing, so the CLI prints the error and exits 1.
+      let failure: unknown;
+      const code = await runTemplate(args, flags, {
+        ...io,
+        stderr: () => {},
+        onError: (err) => {
+          failure = err;
+        },
+      });
       if (code !== 0) {
-        if (io.exit) io.exit(code);
-        else process.exitCode = code;
+        throw new SlipwayError(describeError(failure), {
+          code: 'TEMPLATE_FAILED',
+          status: 400,
+          exitCode: 1,
+          ...(isSlipwayError(failure) && failure.location ? { location: failure.location } : {}),
+          cause: failure,
+        });
       }
     });
 }
