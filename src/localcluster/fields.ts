@@ -373,8 +373,19 @@ export function serverSideApply(
   const managers = managersOf(live);
   const mine = managers.find((m) => sameManager(m.entry, manager, 'Apply', subresource));
   const conflicts: { manager: string; path: string }[] = [];
+  // Like the API server's last-applied manager: an object last written by client-side apply (with its
+  // last-applied annotation) may be taken over by server-side apply without conflicts.
+  const csaUpgrade =
+    live?.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] !== undefined;
   for (const m of managers) {
     if (m === mine) continue;
+    if (
+      csaUpgrade &&
+      (m.entry.manager === 'kubectl-client-side-apply' || m.entry.manager === 'before-first-apply')
+    ) {
+      for (const p of leaves(applied)) if (m.set.delete(p)) m.dirty = true;
+      continue;
+    }
     for (const p of leaves(applied)) {
       if (m.set.has(p) && !sameValue(valueAt(base, p), valueAt(config, p)))
         conflicts.push({ manager: m.entry.manager, path: p });

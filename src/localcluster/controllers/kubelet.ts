@@ -84,6 +84,54 @@ export class Kubelet {
     s.timer.unref?.();
   }
 
+  /** Records (or counts again) a Warning event about a pod, as `kubectl describe` shows them. */
+  #event(pod: KubeObject, reason: string, message: string): void {
+    const info = this.#cluster.info('v1', 'events');
+    const ns = pod.metadata.namespace ?? '';
+    const name = `${pod.metadata.name}.${reason.toLowerCase()}`;
+    const now = this.#cluster.now();
+    try {
+      const existing = this.#cluster.find(info, ns, name);
+      if (existing) {
+        this.#cluster.write(
+          info,
+          { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now, message },
+          'kubelet',
+        );
+        return;
+      }
+      this.#cluster.create(
+        info,
+        ns,
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name, namespace: ns },
+          involvedObject: {
+            kind: 'Pod',
+            namespace: ns,
+            name: pod.metadata.name,
+            uid: pod.metadata.uid,
+            apiVersion: 'v1',
+            fieldPath: 'spec.containers{' + (pod.spec?.containers?.[0]?.name ?? '') + '}',
+          },
+          reason,
+          message,
+          source: { component: 'kubelet', host: NODE_NAME },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          type: 'Warning',
+          reportingComponent: 'kubelet',
+          reportingInstance: NODE_NAME,
+        },
+        { fieldManager: 'kubelet' },
+      );
+    } catch {
+      // events are best effort
+    }
+  }
+
   #writeStatus(pod: KubeObject, status: Status): KubeObject | undefined {
     return this.#cluster.write(this.#info, { ...pod, status }, 'kubelet', 'status');
   }
@@ -222,6 +270,7 @@ export class Kubelet {
     );
     const written = this.#writeStatus(pod, { ...st, containerStatuses: statuses });
     if (!written) return;
+    this.#event(written, 'Failed', `Failed to pull image "${image}": ${message}`);
     this.#later(written, Math.min(this.#opts.backoffMs, 1000), (cur) => {
       state.busy = true;
       const cs = ((cur.status?.containerStatuses as Record<string, unknown>[]) ?? []).map((c) =>
@@ -327,6 +376,11 @@ export class Kubelet {
         : c,
     );
     this.#writeStatus(pod, { ...st, containerStatuses: statuses });
+    this.#event(
+      pod,
+      'BackOff',
+      `Back-off restarting failed container ${pod.spec?.containers?.[0]?.name ?? ''} in pod ${pod.metadata.name}`,
+    );
   }
 
   #finish(pod: KubeObject, success: boolean): void {
