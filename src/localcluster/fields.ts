@@ -299,7 +299,7 @@ function sameManager(
 function serialize(managers: Manager[]): ManagedFieldsEntry[] {
   return managers
     .filter((m) => m.set.size > 0)
-    .map((m) => (m.dirty === false ? m.entry : { ...m.entry, fieldsV1: toFieldsV1(m.set) }));
+    .map((m) => (m.dirty ? { ...m.entry, fieldsV1: toFieldsV1(m.set) } : m.entry));
 }
 
 /** Recomputes managedFields after a non-apply write by `manager`. */
@@ -343,12 +343,16 @@ export function trackUpdate(
           ...(subresource ? { subresource } : {}),
         },
         set: new Set(),
+        dirty: true,
       };
       managers.push(mine);
     }
     mine.entry = { ...mine.entry, time, apiVersion };
-    mine.dirty = true;
-    for (const p of changed) mine.set.add(p);
+    for (const p of changed) {
+      if (mine.set.has(p)) continue;
+      mine.set.add(p);
+      mine.dirty = true;
+    }
   }
   return serialize(managers);
 }
