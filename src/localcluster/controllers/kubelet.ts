@@ -1,7 +1,7 @@
 // The simulated kubelet (and scheduler): binds pods to the one node and moves them through
 // Pending → ContainerCreating → Running → Ready. No container really runs.
 import type { Cluster } from '../api.ts';
-import type { ImageResolver } from '../images.ts';
+import { type ImageResolver, parseImageRef } from '../images.ts';
 import type { KubeObject } from '../types.ts';
 
 export const NODE_NAME = 'slipway-node';
@@ -221,12 +221,54 @@ export class Kubelet {
     }
   }
 
+  /** Credentials for `image` from the pod's imagePullSecrets (kubernetes.io/dockerconfigjson or .dockercfg). */
+  #pullCredentials(pod: KubeObject, image: string): { username: string; password: string }[] {
+    const host = parseImageRef(image).host;
+    const hosts =
+      host === 'registry-1.docker.io'
+        ? [host, 'docker.io', 'index.docker.io', 'https://index.docker.io/v1/']
+        : [host];
+    const out: { username: string; password: string }[] = [];
+    const secretInfo = this.#cluster.info('v1', 'secrets');
+    for (const ref of (pod.spec?.imagePullSecrets ?? []) as { name?: string }[]) {
+      const secret = this.#cluster.find(secretInfo, pod.metadata.namespace ?? '', ref.name ?? '');
+      const data = (secret?.data ?? {}) as Record<string, string>;
+      const raw = data['.dockerconfigjson'] ?? data['.dockercfg'];
+      if (!raw) continue;
+      try {
+        const parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, unknown>;
+        const auths = (parsed.auths ?? parsed) as Record<
+          string,
+          { username?: string; password?: string; auth?: string }
+        >;
+        for (const [key, entry] of Object.entries(auths)) {
+          const k = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+          if (!hosts.includes(k) && !hosts.includes(key)) continue;
+          let { username, password } = entry;
+          if ((!username || !password) && entry.auth) {
+            const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+            username = decoded.slice(0, decoded.indexOf(':'));
+            password = decoded.slice(decoded.indexOf(':') + 1);
+          }
+          if (username && password) out.push({ username, password });
+        }
+      } catch {
+        // an unreadable pull secret is ignored, like kubelet does
+      }
+    }
+    return out;
+  }
+
   #pull(pod: KubeObject): void {
     const state = this.#state(pod.metadata.uid ?? '');
     state.busy = true;
     const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
     const started = Date.now();
-    void Promise.all(containers.map((c) => this.#opts.resolveImage(c.image).then((r) => ({ c, r })))).then(
+    void Promise.all(
+      containers.map((c) =>
+        this.#opts.resolveImage(c.image, this.#pullCredentials(pod, c.image)).then((r) => ({ c, r })),
+      ),
+    ).then(
       (results) => {
         const failed = results.find((x) => !x.r.ok);
         const wait = Math.max(0, this.#opts.startDelayMs - (Date.now() - started));
