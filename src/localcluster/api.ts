@@ -49,8 +49,16 @@ export function randomSuffix(n = 5): string {
   return s;
 }
 
+let lastSecond = -1;
+let lastStamp = '';
+
 export function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = new Date(second * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+  return lastStamp;
 }
 
 function withoutMetaStatus(o: KubeObject): string {
@@ -255,14 +263,16 @@ export class Cluster {
       }
     }
     if (
-      JSON.stringify({
-        ...next,
-        metadata: { ...next.metadata, managedFields: undefined, resourceVersion: undefined },
-      }) ===
-      JSON.stringify({
-        ...old,
-        metadata: { ...old.metadata, managedFields: undefined, resourceVersion: undefined },
-      })
+      sub === 'status'
+        ? JSON.stringify(next.status) === JSON.stringify(old.status)
+        : JSON.stringify({
+            ...next,
+            metadata: { ...next.metadata, managedFields: undefined, resourceVersion: undefined },
+          }) ===
+          JSON.stringify({
+            ...old,
+            metadata: { ...old.metadata, managedFields: undefined, resourceVersion: undefined },
+          })
     ) {
       // No-op writes keep the resourceVersion (as the real API server does).
       return old;

@@ -194,6 +194,11 @@ test('a crashing container goes CrashLoopBackOff with rising restartCount', asyn
   });
   assert.equal(pod.status.containerStatuses[0].ready, false);
   assert.equal(pod.status.containerStatuses[0].lastState.terminated.reason, 'Error');
+  const events = await call(
+    'GET',
+    '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dcrasher',
+  );
+  assert.ok(events.items.some((e: Any) => e.reason === 'BackOff' && e.type === 'Warning'));
   const table = (await (
     await cluster.request('/api/v1/namespaces/default/pods/crasher', {
       headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },

@@ -80,3 +80,29 @@ test('updates take ownership of changed fields', () => {
     ['kubectl-edit'],
   );
 });
+
+test('server-side apply takes over fields from client-side apply without conflicts', () => {
+  const live: KubeObject = {
+    ...cm({ key: 'old' }),
+    metadata: {
+      name: 'c',
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      managedFields: [
+        {
+          manager: 'kubectl-client-side-apply',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: 't',
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:data': { 'f:key': {} } },
+        },
+      ],
+    },
+  };
+  const out = serverSideApply(live, cm({ key: 'new' }), 'kubectl', false, 'v1', 't');
+  assert.deepEqual(out.object.data, { key: 'new' });
+  assert.deepEqual(
+    out.managedFields.map((m) => m.manager),
+    ['kubectl'],
+  );
+});

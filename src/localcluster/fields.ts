@@ -299,7 +299,7 @@ function sameManager(
 function serialize(managers: Manager[]): ManagedFieldsEntry[] {
   return managers
     .filter((m) => m.set.size > 0)
-    .map((m) => (m.dirty === false ? m.entry : { ...m.entry, fieldsV1: toFieldsV1(m.set) }));
+    .map((m) => (m.dirty ? { ...m.entry, fieldsV1: toFieldsV1(m.set) } : m.entry));
 }
 
 /** Recomputes managedFields after a non-apply write by `manager`. */
@@ -343,12 +343,16 @@ export function trackUpdate(
           ...(subresource ? { subresource } : {}),
         },
         set: new Set(),
+        dirty: true,
       };
       managers.push(mine);
     }
     mine.entry = { ...mine.entry, time, apiVersion };
-    mine.dirty = true;
-    for (const p of changed) mine.set.add(p);
+    for (const p of changed) {
+      if (mine.set.has(p)) continue;
+      mine.set.add(p);
+      mine.dirty = true;
+    }
   }
   return serialize(managers);
 }
@@ -373,8 +377,19 @@ export function serverSideApply(
   const managers = managersOf(live);
   const mine = managers.find((m) => sameManager(m.entry, manager, 'Apply', subresource));
   const conflicts: { manager: string; path: string }[] = [];
+  // Like the API server's last-applied manager: an object last written by client-side apply (with its
+  // last-applied annotation) may be taken over by server-side apply without conflicts.
+  const csaUpgrade =
+    live?.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] !== undefined;
   for (const m of managers) {
     if (m === mine) continue;
+    if (
+      csaUpgrade &&
+      (m.entry.manager === 'kubectl-client-side-apply' || m.entry.manager === 'before-first-apply')
+    ) {
+      for (const p of leaves(applied)) if (m.set.delete(p)) m.dirty = true;
+      continue;
+    }
     for (const p of leaves(applied)) {
       if (m.set.has(p) && !sameValue(valueAt(base, p), valueAt(config, p)))
         conflicts.push({ manager: m.entry.manager, path: p });

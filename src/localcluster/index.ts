@@ -11,3 +11,5 @@ export type { ImageResolver, ImageResolution } from './images.ts';
 export type { Cluster } from './api.ts';
 export type { KubeObject } from './types.ts';
 export { SIMULATE_ANNOTATION, NODE_NAME } from './controllers/kubelet.ts';
+export { startTestCluster, fakeResolver } from './testing.ts';
+export type { TestCluster } from './testing.ts';

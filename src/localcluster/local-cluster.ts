@@ -233,7 +233,7 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
       // The server learns its real port (port 0) only after every module started: write again then.
       setImmediate(writeKubeconfigFile);
       logger.info({ objects: loaded }, 'local cluster started (simulated: no container really runs)');
-      deps.events?.emit('cluster.started', { objects: store.count('/pods') });
+      deps.events?.emit('cluster.started', { objects: loaded });
     },
     async stop() {
       controllers?.stop();

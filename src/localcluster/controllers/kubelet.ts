@@ -1,7 +1,7 @@
 // The simulated kubelet (and scheduler): binds pods to the one node and moves them through
 // Pending → ContainerCreating → Running → Ready. No container really runs.
 import type { Cluster } from '../api.ts';
-import type { ImageResolver } from '../images.ts';
+import { type ImageResolver, parseImageRef } from '../images.ts';
 import type { KubeObject } from '../types.ts';
 
 export const NODE_NAME = 'slipway-node';
@@ -82,6 +82,54 @@ export class Kubelet {
       fn(cur);
     }, ms);
     s.timer.unref?.();
+  }
+
+  /** Records (or counts again) a Warning event about a pod, as `kubectl describe` shows them. */
+  #event(pod: KubeObject, reason: string, message: string): void {
+    const info = this.#cluster.info('v1', 'events');
+    const ns = pod.metadata.namespace ?? '';
+    const name = `${pod.metadata.name}.${reason.toLowerCase()}`;
+    const now = this.#cluster.now();
+    try {
+      const existing = this.#cluster.find(info, ns, name);
+      if (existing) {
+        this.#cluster.write(
+          info,
+          { ...existing, count: Number(existing.count ?? 1) + 1, lastTimestamp: now, message },
+          'kubelet',
+        );
+        return;
+      }
+      this.#cluster.create(
+        info,
+        ns,
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name, namespace: ns },
+          involvedObject: {
+            kind: 'Pod',
+            namespace: ns,
+            name: pod.metadata.name,
+            uid: pod.metadata.uid,
+            apiVersion: 'v1',
+            fieldPath: 'spec.containers{' + (pod.spec?.containers?.[0]?.name ?? '') + '}',
+          },
+          reason,
+          message,
+          source: { component: 'kubelet', host: NODE_NAME },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          type: 'Warning',
+          reportingComponent: 'kubelet',
+          reportingInstance: NODE_NAME,
+        },
+        { fieldManager: 'kubelet' },
+      );
+    } catch {
+      // events are best effort
+    }
   }
 
   #writeStatus(pod: KubeObject, status: Status): KubeObject | undefined {
@@ -173,12 +221,54 @@ export class Kubelet {
     }
   }
 
+  /** Credentials for `image` from the pod's imagePullSecrets (kubernetes.io/dockerconfigjson or .dockercfg). */
+  #pullCredentials(pod: KubeObject, image: string): { username: string; password: string }[] {
+    const host = parseImageRef(image).host;
+    const hosts =
+      host === 'registry-1.docker.io'
+        ? [host, 'docker.io', 'index.docker.io', 'https://index.docker.io/v1/']
+        : [host];
+    const out: { username: string; password: string }[] = [];
+    const secretInfo = this.#cluster.info('v1', 'secrets');
+    for (const ref of (pod.spec?.imagePullSecrets ?? []) as { name?: string }[]) {
+      const secret = this.#cluster.find(secretInfo, pod.metadata.namespace ?? '', ref.name ?? '');
+      const data = (secret?.data ?? {}) as Record<string, string>;
+      const raw = data['.dockerconfigjson'] ?? data['.dockercfg'];
+      if (!raw) continue;
+      try {
+        const parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, unknown>;
+        const auths = (parsed.auths ?? parsed) as Record<
+          string,
+          { username?: string; password?: string; auth?: string }
+        >;
+        for (const [key, entry] of Object.entries(auths)) {
+          const k = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+          if (!hosts.includes(k) && !hosts.includes(key)) continue;
+          let { username, password } = entry;
+          if ((!username || !password) && entry.auth) {
+            const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+            username = decoded.slice(0, decoded.indexOf(':'));
+            password = decoded.slice(decoded.indexOf(':') + 1);
+          }
+          if (username && password) out.push({ username, password });
+        }
+      } catch {
+        // an unreadable pull secret is ignored, like kubelet does
+      }
+    }
+    return out;
+  }
+
   #pull(pod: KubeObject): void {
     const state = this.#state(pod.metadata.uid ?? '');
     state.busy = true;
     const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
     const started = Date.now();
-    void Promise.all(containers.map((c) => this.#opts.resolveImage(c.image).then((r) => ({ c, r })))).then(
+    void Promise.all(
+      containers.map((c) =>
+        this.#opts.resolveImage(c.image, this.#pullCredentials(pod, c.image)).then((r) => ({ c, r })),
+      ),
+    ).then(
       (results) => {
         const failed = results.find((x) => !x.r.ok);
         const wait = Math.max(0, this.#opts.startDelayMs - (Date.now() - started));
@@ -222,6 +312,7 @@ export class Kubelet {
     );
     const written = this.#writeStatus(pod, { ...st, containerStatuses: statuses });
     if (!written) return;
+    this.#event(written, 'Failed', `Failed to pull image "${image}": ${message}`);
     this.#later(written, Math.min(this.#opts.backoffMs, 1000), (cur) => {
       state.busy = true;
       const cs = ((cur.status?.containerStatuses as Record<string, unknown>[]) ?? []).map((c) =>
@@ -327,6 +418,11 @@ export class Kubelet {
         : c,
     );
     this.#writeStatus(pod, { ...st, containerStatuses: statuses });
+    this.#event(
+      pod,
+      'BackOff',
+      `Back-off restarting failed container ${pod.spec?.containers?.[0]?.name ?? ''} in pod ${pod.metadata.name}`,
+    );
   }
 
   #finish(pod: KubeObject, success: boolean): void {
