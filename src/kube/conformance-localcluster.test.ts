@@ -1,10 +1,14 @@
 // The conformance suite against the embedded Kubernetes API server (src/localcluster), through its kubeconfig.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type StandaloneCluster, startLocalCluster } from '../localcluster/index.ts';
+import type { WatchEvent } from './client.ts';
 import { runKubeClientConformance } from './conformance.ts';
 import { diffAll } from './diff.ts';
 import { assessHealth } from './health.ts';
@@ -122,6 +126,65 @@ test('a Pod whose image cannot be pulled is Degraded with the kubelet message', 
     }
     assert.equal(health?.status, 'Degraded', JSON.stringify(health));
     assert.match(health?.message ?? '', /^app: (ErrImagePull|ImagePullBackOff): /);
+  } finally {
+    client.close();
+  }
+});
+
+test('watch() from a compacted resourceVersion re-lists on the local cluster (410 Gone)', async () => {
+  const client = createKubeconfigClient({
+    name: 'in-cluster',
+    kubeconfig: readFileSync(cluster.kubeconfigPath, 'utf8'),
+  });
+  const events: WatchEvent[] = [];
+  const handle = client.watch('v1', 'Namespace', { resourceVersion: '1' }, (e) => events.push(e));
+  try {
+    for (let i = 0; i < 200 && !events.some((e) => e.type === 'SYNC'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    const sync = events.find((e) => e.type === 'SYNC');
+    assert.ok(sync?.type === 'SYNC', `events: ${events.map((e) => e.type).join(',')}`);
+    assert.ok(sync.objects.some((o) => o.metadata.name === 'default'));
+    assert.ok(Number(handle.resourceVersion) > 1);
+  } finally {
+    await handle.stop();
+    client.close();
+  }
+});
+
+test('objects kubectl applies are read back by the client and diff as Synced', async (t) => {
+  const kubectl = fileURLToPath(new URL('../../node_modules/.cache/slipway-tools/kubectl', import.meta.url));
+  if (!existsSync(kubectl)) {
+    t.skip('kubectl is not installed (npm ci extracts it)');
+    return;
+  }
+  const file = fileURLToPath(new URL('./testdata/manifests/01-config.yaml', import.meta.url));
+  // Asynchronously: the local cluster answers kubectl from this very process.
+  await promisify(execFile)(
+    kubectl,
+    [
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      'apply',
+      '--server-side',
+      '--validate=false',
+      '-n',
+      'default',
+      '-f',
+      file,
+    ],
+    { timeout: 60_000 },
+  );
+  const client = createKubeconfigClient({
+    name: 'in-cluster',
+    kubeconfig: readFileSync(cluster.kubeconfigPath, 'utf8'),
+  });
+  try {
+    for (const desired of manifests('01-config.yaml')) {
+      const live = await client.get({ ...refOf(desired), namespace: 'default' });
+      assert.ok(live, `${desired.kind} missing`);
+      assert.ok(live.metadata.managedFields?.some((m) => m.manager === 'kubectl'));
+      assert.equal(diffAll([desired], [live])[0]?.status, 'Synced');
+    }
   } finally {
     client.close();
   }

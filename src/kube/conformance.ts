@@ -13,6 +13,8 @@ export interface ConformanceOptions {
   name?: string;
   /** Skip the server-side-apply conflict test (servers without field ownership). */
   skipConflicts?: boolean;
+  /** Skip the CustomResourceDefinition test (servers without CRDs). */
+  skipCrds?: boolean;
   /** Skip the check that a just-applied Deployment diffs as Synced. */
   skipDeploymentDiff?: boolean;
 }
@@ -241,5 +243,64 @@ export function runKubeClientConformance(
       );
     },
     options.skipDeploymentDiff,
+  );
+
+  withClient(
+    'a CustomResourceDefinition makes its kind usable like any other',
+    async (client, ns) => {
+      const group = `${randomBytes(3).toString('hex')}.conformance.slipway.dev`;
+      const crd: KubeObject = {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `widgets.${group}` },
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      };
+      const apiVersion = `${group}/v1`;
+      // Discovery is asked before the CRD exists: the cached miss must not hide the new kind.
+      await assert.rejects(client.resourceFor(apiVersion, 'Widget'), NotFoundError);
+      await client.apply(crd);
+      try {
+        let resource: Awaited<ReturnType<KubeClient['resourceFor']>> | undefined;
+        for (let i = 0; i < 100 && !resource; i++) {
+          resource = await client.resourceFor(apiVersion, 'Widget').catch(() => undefined);
+          if (!resource) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(resource?.resource, 'widgets');
+        assert.equal(resource?.namespaced, true);
+        const widget: KubeObject = {
+          apiVersion,
+          kind: 'Widget',
+          metadata: { name: 'w1', namespace: ns },
+          spec: { size: 3 },
+        };
+        const live = await client.apply(widget);
+        assert.deepEqual(live.spec, { size: 3 });
+        const listed = await client.list(apiVersion, 'Widget', { namespace: ns });
+        assert.deepEqual(
+          listed.items.map((i) => [i.kind, i.metadata.name]),
+          [['Widget', 'w1']],
+        );
+        assert.equal(await client.delete({ apiVersion, kind: 'Widget', name: 'w1', namespace: ns }), true);
+      } finally {
+        await client.delete({
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          name: `widgets.${group}`,
+        });
+      }
+    },
+    options.skipCrds,
   );
 }

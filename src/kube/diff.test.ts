@@ -231,3 +231,22 @@ test('diff() on a Deployment changed by other managers sees the change', () => {
   const result = diff(desired, live);
   assert.equal(result.status, (live.spec as { replicas: number }).replicas === 2 ? 'Synced' : 'OutOfSync');
 });
+
+test('diffAll() matches a cluster-scoped object given a namespace anyway', () => {
+  const desired: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'capture', namespace: 'apps' },
+  };
+  const live: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'capture', uid: 'u', labels: { 'kubernetes.io/metadata.name': 'capture' } },
+    spec: { finalizers: ['kubernetes'] },
+  };
+  const results = diffAll([desired], [live]);
+  assert.deepEqual(
+    results.map((r) => [r.status, r.ref.namespace]),
+    [['Synced', undefined]],
+  );
+});

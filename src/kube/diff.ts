@@ -413,7 +413,10 @@ export function diff(
   const source = desired ?? live;
   if (!source) throw new TypeError('diff() needs a desired or a live object');
   const ref = refOf(source);
-  if (desired && live?.metadata?.namespace && !ref.namespace) ref.namespace = live.metadata.namespace;
+  if (desired && live) {
+    if (live.metadata?.namespace) ref.namespace = live.metadata.namespace;
+    else delete ref.namespace;
+  }
   const rules = (options.ignoreDifferences ?? []).filter((r) => matchesIgnore(r, ref));
 
   if (!live) {
@@ -430,6 +433,11 @@ export function diff(
 
   const d = normalizeDesired(desired);
   const l = clone(live);
+  // The namespace only matched the objects; a cluster-scoped kind has none live (Argo CD drops it too).
+  if (isRecord(d.metadata)) {
+    if (l.metadata?.namespace) d.metadata.namespace = l.metadata.namespace;
+    else delete d.metadata.namespace;
+  }
   applyIgnores(d, rules);
   applyIgnores(l, rules);
   const changes: FieldChange[] = [];
@@ -482,13 +490,15 @@ export function diffAll(
     const ref = refOf(d);
     let key = refKey(ref);
     let match = liveByKey.get(key);
-    if (!match && !ref.namespace) {
+    if (!match) {
+      // A desired object without a namespace, or a cluster-scoped one given a namespace anyway.
       const candidates = [...liveByKey.entries()].filter(
         ([k, o]) =>
           !used.has(k) &&
           groupOf(o.apiVersion) === groupOf(ref.apiVersion) &&
           o.kind === ref.kind &&
-          o.metadata.name === ref.name,
+          o.metadata.name === ref.name &&
+          (!ref.namespace || !o.metadata.namespace),
       );
       if (candidates.length === 1) [key, match] = candidates[0]!;
     }

@@ -308,14 +308,15 @@ class KubeconfigClient implements KubeClient {
         }
       }
     };
-    const done = run();
+    void run().catch((err: unknown) => report(err));
     const handle: WatchHandle = {
       get resourceVersion() {
         return resourceVersion;
       },
+      // Events and errors are muted once aborted, so stop() need not wait for a request in flight (a list
+      // against an unreachable cluster could take the whole timeout).
       stop: async () => {
         controller.abort();
-        await done;
         this.watches.delete(handle);
       },
     };
