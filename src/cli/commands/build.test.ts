@@ -28,7 +28,11 @@ after(() => server.stop());
 
 async function cli(args: string[], json = false): Promise<string> {
   let out = '';
-  const io = { out: (s: string) => (out += `${s}\n`), err: (s: string) => (out += s), env: { HOME: '/nonexistent' } };
+  const io = {
+    out: (s: string) => (out += `${s}\n`),
+    err: (s: string) => (out += s),
+    env: { HOME: '/nonexistent' },
+  };
   const ctx = createCliContext(io, () => ({ server: server.url, token: server.adminToken, json }));
   const program = new Command('slipway').exitOverride();
   registerRepoCommands(program, ctx);
@@ -43,7 +47,10 @@ test('slipway repo and build commands drive the API', async () => {
   assert.ok(repos.items.some((r) => r.repo === 'acme/cli'));
   await git.service.commitFiles('acme/cli', {
     branch: 'main',
-    files: { '.slipway/pipeline.yaml': "triggers: { branches: ['pre-release/*'] }\nstages:\n  - name: Test\n    steps:\n      - run: echo cli-build-ran\n" },
+    files: {
+      '.slipway/pipeline.yaml':
+        "triggers: { branches: ['pre-release/*'] }\nstages:\n  - name: Test\n    steps:\n      - run: echo cli-build-ran\n",
+    },
     message: 'pipeline',
     author: { name: 'alice' },
   });
@@ -51,8 +58,13 @@ test('slipway repo and build commands drive the API', async () => {
   const followed = await cli(['build', 'logs', 'acme/cli', '1', '--follow']);
   assert.match(followed, /cli-build-ran/);
   assert.match(followed, /Finished: SUCCESS/);
-  const list = JSON.parse(await cli(['build', 'list', 'acme/cli', '--json'], true)) as { items: { number: number; status: string }[] };
-  assert.deepEqual(list.items.map((b) => [b.number, b.status]), [[1, 'success']]);
+  const list = JSON.parse(await cli(['build', 'list', 'acme/cli', '--json'], true)) as {
+    items: { number: number; status: string }[];
+  };
+  assert.deepEqual(
+    list.items.map((b) => [b.number, b.status]),
+    [[1, 'success']],
+  );
   assert.match(await cli(['build', 'show', 'acme/cli', '1']), /success\s+Test/);
   assert.match(await cli(['pipeline', 'list']), /acme\/cli .*pre-release\/\*.*#1/);
   await assert.rejects(cli(['build', 'cancel', 'acme/cli', '1']), /already finished/);
