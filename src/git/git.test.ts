@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import type { BusEvent } from '../core/index.ts';
 import { startTestServer, type TestServer } from '../server/testing.ts';
 import { createGit, type GitModule, type GitPushEvent } from './index.ts';
@@ -94,6 +95,26 @@ test('clone, push and fetch with Basic auth (token and password), emitting git.p
   await sh(['push', '-q', 'origin', 'HEAD:main'], a);
   await sh(['fetch', '-q'], b);
   assert.equal((await sh(['log', '-1', '--format=%s', 'origin/main'], b)).trim(), 'second');
+});
+
+test('a gzip-compressed upload-pack request body is accepted', async () => {
+  const sha = await git.service.resolveRef('acme/app', 'refs/heads/main');
+  assert.ok(sha);
+  const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, '0')}${line}`;
+  const body = gzipSync(Buffer.from(`${pkt(`want ${sha}\n`)}0000${pkt('done\n')}`));
+  const res = await fetch(`${server.url}/git/acme/app.git/git-upload-pack`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${server.adminToken}`,
+      'content-type': 'application/x-git-upload-pack-request',
+      'content-encoding': 'gzip',
+    },
+    body,
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/x-git-upload-pack-result');
+  const out = Buffer.from(await res.arrayBuffer());
+  assert.ok(out.includes(Buffer.from('PACK')), out.subarray(0, 40).toString());
 });
 
 test('anonymous gets 401 with a Basic challenge; a viewer may clone but not push (403)', async () => {

@@ -633,7 +633,7 @@ export class PipelineEngine {
       secretEnv: {},
       secretValues: [],
       save,
-      lastImage: undefined,
+      last: {},
     };
     try {
       log.write(
@@ -972,14 +972,14 @@ export class PipelineEngine {
           signal: state.signal,
         });
         state.images.push(...refs.map((r) => `${r}@${digest}`));
-        state.lastImage = { registry: ref.registry, repository: ref.repository, digest };
+        state.last.image = { registry: ref.registry, repository: ref.repository, digest };
         write(`Pushed ${digest}\n`);
         return;
       }
       case 'image-push': {
         const source = step.image
           ? { ...parseImageRef(step.image, this.#registryHost()), digest: undefined as string | undefined }
-          : state.lastImage;
+          : state.last.image;
         if (!source)
           throw new StepFailure(
             'image-push needs an image: build one first with image-build, or name one with image:',
@@ -1122,7 +1122,8 @@ interface RunState {
   secretEnv: Record<string, string>;
   secretValues: string[];
   save: () => void;
-  lastImage: { registry: string; repository: string; digest: string } | undefined;
+  /** Shared by every stage of the build (the state object itself is copied per stage). */
+  last: { image?: { registry: string; repository: string; digest: string } };
 }
 
 function inside(root: string, rel: string, field: string): string {

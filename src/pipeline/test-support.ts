@@ -67,19 +67,28 @@ export async function startBusyboxRegistry(): Promise<
   ]);
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '';
+    if (url === '/v2/' || url === '/v2') {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'docker-distribution-api-version': 'registry/2.0',
+      });
+      res.end('{}');
+      return;
+    }
     const m = /^\/v2\/test\/busybox\/(manifests|blobs)\/(.+)$/.exec(url);
     if (m?.[1] === 'manifests' && (m[2] === 'latest' || m[2] === digestOf(manifest))) {
       res.writeHead(200, {
         'content-type': 'application/vnd.oci.image.manifest.v1+json',
         'docker-content-digest': digestOf(manifest),
+        'content-length': manifest.length,
       });
-      res.end(manifest);
+      res.end(req.method === 'HEAD' ? undefined : manifest);
       return;
     }
     const blob = m?.[1] === 'blobs' ? blobs.get(m[2]!) : undefined;
     if (blob) {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.end(blob);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blob.length });
+      res.end(req.method === 'HEAD' ? undefined : blob);
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });
