@@ -240,9 +240,11 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
       'COPY --chown=app:staff conf.txt /srv/',
       `COPY --from=${base} /usr/bin/tool.sh /opt/tool.sh`,
       'ADD vendor.tar.gz /vendor/',
+      'COPY other.txt /srv',
       '',
     ].join('\n'),
     'conf.txt': 'x=1\n',
+    'other.txt': 'other\n',
     'vendor.tar.gz': archive,
   });
   const r = await new NativeBuilder({ cacheDir: join(work, 'cache-u') }).build({
@@ -260,7 +262,10 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
   assert.equal(fs.get('vendor/pkg/readme.txt')?.data?.toString(), 'from tar');
   assert.equal(fs.get('vendor/pkg/readme.txt')?.mode, 0o600);
   // Layers of the base image were mounted/reused, not rebuilt.
-  assert.equal(r.manifest.layers.length, 3 + 4);
+  assert.equal(r.manifest.layers.length, 3 + 5);
+  // /srv is a directory made by an earlier COPY: the file goes into it.
+  assert.equal(fs.get('srv')?.type, 'dir');
+  assert.equal(fs.get('srv/other.txt')?.data?.toString(), 'other\n');
   await assert.rejects(
     new NativeBuilder({ cacheDir: join(work, 'cache-u') }).build({
       contextDir: context('users-bad', { Dockerfile: `FROM ${base}\nCOPY --chown=nobody Dockerfile /x\n` }),

@@ -74,6 +74,11 @@ export function nativeUnsupportedReason(df: Dockerfile, target?: string): string
       if (ins.keyword === 'RUN') {
         return `${df.file}:${ins.line}: RUN needs a container runtime; the native builder builds only Dockerfiles without RUN`;
       }
+      for (const flag of ['parents', 'exclude'] as const) {
+        if ((ins.keyword === 'COPY' || ins.keyword === 'ADD') && ins.flags[flag] !== undefined) {
+          return `${df.file}:${ins.line}: ${ins.keyword} --${flag} is not supported by the native builder`;
+        }
+      }
     }
     if (target && stage.name === target.toLowerCase()) break;
   }
@@ -327,9 +332,15 @@ class BuildRun {
       m = await this.client.getManifest(ref.registry, ref.repository, pick.digest);
     }
     const manifest = m.json as ImageManifest;
-    const config = JSON.parse(
-      (await this.client.getBlob(ref.registry, ref.repository, manifest.config.digest)).toString('utf8'),
-    ) as ImageConfig;
+    const configBytes = await this.client.getBlob(ref.registry, ref.repository, manifest.config.digest);
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    } catch (err) {
+      throw new InputError(`Base image ${refText} has a config that is not JSON: ${(err as Error).message}`);
+    }
+    if (!config || typeof config !== 'object')
+      throw new InputError(`Base image ${refText} has an empty config`);
     config.config ??= {};
     const diffIds = config.rootfs?.diff_ids ?? [];
     const layers: BuiltLayer[] = manifest.layers.map((d, i) => ({
@@ -648,7 +659,10 @@ class BuildRun {
           }
           continue;
         }
-        const target = destDirForm || many ? posix.join(dest, posix.basename(m)) : dest;
+        // `COPY file /existing-dir` copies into the directory, as Docker does. Known directories are
+        // those of this build's own layers (or of a materialized stage); a remote base is not downloaded.
+        const intoDir = destDirForm || many || this.#isKnownDir(state, layerPath(dest));
+        const target = intoDir ? posix.join(dest, posix.basename(m)) : dest;
         if (node.type === 'symlink') {
           addEntry({
             path: layerPath(target),
@@ -748,6 +762,15 @@ class BuildRun {
     state.config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, layer.diffId] };
     if (state.fs) applyEntries(state.fs, entries);
     this.#history(state, ins, false);
+  }
+
+  #isKnownDir(state: StageState, path: string): boolean {
+    if (state.fs) return state.fs.get(path)?.type === 'dir';
+    for (let i = state.layers.length - 1; i >= 0; i--) {
+      const hit = state.layers[i]!.entries?.find((e) => e.path === path);
+      if (hit) return hit.type === 'dir';
+    }
+    return false;
   }
 
   async #extractArchive(
