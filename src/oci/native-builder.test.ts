@@ -133,6 +133,19 @@ test('native build of a COPY-only Dockerfile is reproducible, cached, and its im
   assert.equal(fs.get('etc/motd')?.data?.toString(), 'greeting: hello\n');
   assert.equal(fs.has('srv/app/secret.txt'), false);
 
+  // skopeo (containers/image) reads the same manifest.
+  if (await findExecutable('skopeo')) {
+    const inspect = spawnSync(
+      'skopeo',
+      ['inspect', '--tls-verify=false', `docker://${registry.host}/demo/app:1`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.equal(JSON.parse(inspect.stdout).Digest, r1.digest);
+  }
+
   if (!buildahPath) return t.skip('buildah is not installed: cannot run the image');
   const storage = join(work, 'buildah-run');
   const g = ['--storage-driver', 'vfs', '--root', join(storage, 'root'), '--runroot', join(storage, 'run')];
