@@ -69,7 +69,7 @@ const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
 /** Why a Dockerfile needs another backend, or undefined when the native builder can build it. */
 export function nativeUnsupportedReason(df: Dockerfile, target?: string): string | undefined {
-  for (const stage of df.stages) {
+  for (const stage of neededStages(df, target)) {
     for (const ins of stage.instructions) {
       if (ins.keyword === 'RUN') {
         return `${df.file}:${ins.line}: RUN needs a container runtime; the native builder builds only Dockerfiles without RUN`;
@@ -80,9 +80,39 @@ export function nativeUnsupportedReason(df: Dockerfile, target?: string): string
         }
       }
     }
-    if (target && stage.name === target.toLowerCase()) break;
   }
   return undefined;
+}
+
+/**
+ * The stages a build of `target` (default: the last) needs: the target, its `FROM <stage>` parent and
+ * every `COPY --from` source, transitively. A `--from` with a variable counts every earlier stage.
+ */
+export function neededStages(df: Dockerfile, target?: string): Stage[] {
+  const byRef = (ref: string): Stage | undefined =>
+    df.stages.find((s) => s.name === ref.toLowerCase()) ??
+    (/^\d+$/.test(ref) ? df.stages[Number(ref)] : undefined);
+  const last = df.stages[df.stages.length - 1]!;
+  const start = target ? (byRef(target) ?? last) : last;
+  const needed = new Set<number>();
+  const visit = (stage: Stage) => {
+    if (needed.has(stage.index)) return;
+    needed.add(stage.index);
+    const parent = byRef(stage.base);
+    if (parent && parent.index < stage.index) visit(parent);
+    for (const ins of stage.instructions) {
+      const from = ins.flags.from;
+      if (from === undefined) continue;
+      if (from.includes('$')) {
+        for (const s of df.stages) if (s.index < stage.index) visit(s);
+        continue;
+      }
+      const src = byRef(from);
+      if (src && src.index < stage.index) visit(src);
+    }
+  };
+  visit(start);
+  return df.stages.filter((s) => needed.has(s.index));
 }
 
 function hostArch(): string {
