@@ -235,7 +235,8 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
   );
   const baseDir = context('users-base', {
     Dockerfile:
-      'FROM scratch\nCOPY passwd /etc/passwd\nCOPY group /etc/group\nCOPY tool.sh /usr/bin/tool.sh\n',
+      'FROM scratch\nCOPY passwd /etc/passwd\nCOPY group /etc/group\nCOPY tool.sh /usr/bin/tool.sh\nCOPY --chmod=1777 tmpdir/ /tmp/\n',
+    'tmpdir/.keep': '',
     passwd: 'root:x:0:0:root:/root:/bin/sh\napp:x:1234:2345:app:/home/app:/bin/sh\n',
     group: 'root:x:0:\nstaff:x:50:\n',
     'tool.sh': 'echo tool\n',
@@ -254,6 +255,7 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
       `COPY --from=${base} /usr/bin/tool.sh /opt/tool.sh`,
       'ADD vendor.tar.gz /vendor/',
       'COPY other.txt /srv',
+      'COPY --chown=app other.txt /tmp/',
       '',
     ].join('\n'),
     'conf.txt': 'x=1\n',
@@ -275,7 +277,11 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
   assert.equal(fs.get('vendor/pkg/readme.txt')?.data?.toString(), 'from tar');
   assert.equal(fs.get('vendor/pkg/readme.txt')?.mode, 0o600);
   // Layers of the base image were mounted/reused, not rebuilt.
-  assert.equal(r.manifest.layers.length, 3 + 5);
+  assert.equal(r.manifest.layers.length, 4 + 6);
+  // Parents that exist in the (remote) base keep their owner and mode: /tmp stays 1777 root.
+  const last = await layerFs('demo/users', [r.manifest.layers[r.manifest.layers.length - 1]!.digest]);
+  assert.deepEqual([last.get('tmp')?.mode, last.get('tmp')?.uid], [0o1777, 0]);
+  assert.equal(last.get('tmp/other.txt')?.uid, 1234);
   // /srv is a directory made by an earlier COPY: the file goes into it.
   assert.equal(fs.get('srv')?.type, 'dir');
   assert.equal(fs.get('srv/other.txt')?.data?.toString(), 'other\n');

@@ -55,6 +55,12 @@ interface BuiltLayer {
   instruction?: string;
 }
 
+interface DirInfo {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
 interface StageState {
   stage: Stage;
   config: ImageConfig;
@@ -63,6 +69,8 @@ interface StageState {
   shell: string[];
   cmdSetHere: boolean;
   fs?: LayerFs;
+  /** Directories of the stage's filesystem (path → owner and mode), once known. */
+  dirs?: Map<string, DirInfo>;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -329,6 +337,7 @@ class BuildRun {
       };
     }
     delete state.fs;
+    state.dirs = state.dirs ? new Map(state.dirs) : undefined;
     state.config.created = this.created;
     for (const ins of stage.instructions) await this.#apply(state, ins);
     return state;
@@ -726,10 +735,25 @@ class BuildRun {
       next += batch.length;
       await Promise.all(batch.map((read) => read()));
     }
-    // Parents of every entry (root-owned 0755 unless already present).
+    // Parents of every entry: existing directories keep their owner and mode (a COPY into /tmp must
+    // not reset its 1777); new ones are created 0755 with the --chown owner, as BuildKit and buildah do.
+    const missing = [...out.values()].some((e) => {
+      const parent = posix.dirname(e.path);
+      return parent !== '.' && parent !== '' && !out.has(parent);
+    });
+    const known = missing ? await this.#dirIndex(state) : new Map<string, DirInfo>();
     for (const e of [...out.values()]) {
       for (let p = posix.dirname(e.path); p !== '.' && p !== ''; p = posix.dirname(p)) {
-        if (!out.has(p)) out.set(p, { path: p, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: epoch });
+        if (out.has(p)) continue;
+        const k = known.get(p);
+        out.set(p, {
+          path: p,
+          type: 'dir',
+          mode: k?.mode ?? 0o755,
+          uid: k?.uid ?? owner.uid,
+          gid: k?.gid ?? owner.gid,
+          mtime: epoch,
+        });
       }
     }
     out.delete('');
@@ -791,10 +815,66 @@ class BuildRun {
     state.layers = [...state.layers, layer];
     state.config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, layer.diffId] };
     if (state.fs) applyEntries(state.fs, entries);
+    if (state.dirs) {
+      for (const e of entries) {
+        if (e.type === 'dir') state.dirs.set(e.path, { mode: e.mode, uid: e.uid, gid: e.gid });
+        else state.dirs.delete(e.path);
+      }
+    }
     this.#history(state, ins, false);
   }
 
+  /**
+   * The directories of a stage (for parent metadata). Base image layers are read once (without file
+   * contents) and the result is cached on disk by the chain of layer digests.
+   */
+  async #dirIndex(state: StageState): Promise<Map<string, DirInfo>> {
+    if (state.dirs) return state.dirs;
+    const dirs = new Map<string, DirInfo>();
+    if (state.fs) {
+      for (const [p, n] of state.fs)
+        if (n.type === 'dir') dirs.set(p, { mode: n.mode, uid: n.uid, gid: n.gid });
+      state.dirs = dirs;
+      return dirs;
+    }
+    const remote = state.layers.filter((l) => !l.entries);
+    const key = createHash('sha256')
+      .update(remote.map((l) => l.descriptor.digest).join(','))
+      .digest('hex');
+    const cachePath = join(this.settings.cacheDir, 'dirs', `${key}.json`);
+    let baseDirs: [string, DirInfo][] | undefined;
+    if (remote.length > 0) {
+      try {
+        baseDirs = JSON.parse(await readFile(cachePath, 'utf8')) as [string, DirInfo][];
+      } catch {
+        // not cached yet
+      }
+    }
+    if (remote.length > 0 && !baseDirs) {
+      // Base image layers always come first (the layers built here are appended after them).
+      const fs: LayerFs = new Map();
+      for (const layer of remote)
+        await applyLayer(fs, await this.#layerBytes(layer), { keepData: () => false });
+      baseDirs = [...fs]
+        .filter(([, n]) => n.type === 'dir')
+        .map(([p, n]): [string, DirInfo] => [p, { mode: n.mode, uid: n.uid, gid: n.gid }]);
+      await mkdir(join(this.settings.cacheDir, 'dirs'), { recursive: true });
+      await writeThenRename(cachePath, JSON.stringify(baseDirs));
+    }
+    for (const [p, info] of baseDirs ?? []) dirs.set(p, info);
+    // Layers built here on top, in order.
+    for (const layer of state.layers) {
+      for (const e of layer.entries ?? []) {
+        if (e.type === 'dir') dirs.set(e.path, { mode: e.mode, uid: e.uid, gid: e.gid });
+        else dirs.delete(e.path);
+      }
+    }
+    state.dirs = dirs;
+    return dirs;
+  }
+
   #isKnownDir(state: StageState, path: string): boolean {
+    if (state.dirs) return state.dirs.has(path);
     if (state.fs) return state.fs.get(path)?.type === 'dir';
     for (let i = state.layers.length - 1; i >= 0; i--) {
       const hit = state.layers[i]!.entries?.find((e) => e.path === path);
