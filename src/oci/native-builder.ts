@@ -698,9 +698,9 @@ class BuildRun {
           }
           continue;
         }
-        // `COPY file /existing-dir` copies into the directory, as Docker does. Known directories are
-        // those of this build's own layers (or of a materialized stage); a remote base is not downloaded.
-        const intoDir = destDirForm || many || this.#isKnownDir(state, layerPath(dest));
+        // `COPY file /existing-dir` copies into the directory, as Docker does (the base's directory
+        // list is read once and cached).
+        const intoDir = destDirForm || many || (await this.#dirIndex(state)).has(layerPath(dest));
         const target = intoDir ? posix.join(dest, posix.basename(m)) : dest;
         if (node.type === 'symlink') {
           addEntry({
@@ -871,16 +871,6 @@ class BuildRun {
     }
     state.dirs = dirs;
     return dirs;
-  }
-
-  #isKnownDir(state: StageState, path: string): boolean {
-    if (state.dirs) return state.dirs.has(path);
-    if (state.fs) return state.fs.get(path)?.type === 'dir';
-    for (let i = state.layers.length - 1; i >= 0; i--) {
-      const hit = state.layers[i]!.entries?.find((e) => e.path === path);
-      if (hit) return hit.type === 'dir';
-    }
-    return false;
   }
 
   async #extractArchive(
