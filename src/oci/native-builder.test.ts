@@ -256,6 +256,7 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
       'ADD vendor.tar.gz /vendor/',
       'COPY other.txt /srv',
       'COPY --chown=app other.txt /tmp/',
+      'COPY other.txt /usr/bin',
       '',
     ].join('\n'),
     'conf.txt': 'x=1\n',
@@ -277,9 +278,11 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
   assert.equal(fs.get('vendor/pkg/readme.txt')?.data?.toString(), 'from tar');
   assert.equal(fs.get('vendor/pkg/readme.txt')?.mode, 0o600);
   // Layers of the base image were mounted/reused, not rebuilt.
-  assert.equal(r.manifest.layers.length, 4 + 6);
+  assert.equal(r.manifest.layers.length, 4 + 7);
+  // /usr/bin is a directory of the base image: the file goes into it.
+  assert.equal(fs.get('usr/bin/other.txt')?.data?.toString(), 'other\n');
   // Parents that exist in the (remote) base keep their owner and mode: /tmp stays 1777 root.
-  const last = await layerFs('demo/users', [r.manifest.layers[r.manifest.layers.length - 1]!.digest]);
+  const last = await layerFs('demo/users', [r.manifest.layers[r.manifest.layers.length - 2]!.digest]);
   assert.deepEqual([last.get('tmp')?.mode, last.get('tmp')?.uid], [0o1777, 0]);
   assert.equal(last.get('tmp/other.txt')?.uid, 1234);
   // /srv is a directory made by an earlier COPY: the file goes into it.
