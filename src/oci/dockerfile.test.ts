@@ -206,3 +206,27 @@ test('parseDockerignore() follows Docker pattern rules', () => {
   assert.throws(() => parseDockerignore('ok\n!\n', '.dockerignore'), /\.dockerignore:2/);
   assert.throws(() => parseDockerignore('[abc\n', '.dockerignore'), /\.dockerignore:1: invalid pattern/);
 });
+
+test('nativeUnsupportedReason() looks only at the stages the target needs', async () => {
+  const { nativeUnsupportedReason, neededStages } = await import('./native-builder.ts');
+  const df = parseDockerfile(
+    [
+      'FROM scratch AS assets',
+      'COPY web /web',
+      'FROM scratch AS tools',
+      'RUN make',
+      'FROM assets AS site',
+      'COPY --from=0 /web /srv',
+      'FROM scratch AS test',
+      'COPY --from=tools /bin/x /x',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    neededStages(df, 'site').map((s) => s.name),
+    ['assets', 'site'],
+  );
+  assert.equal(nativeUnsupportedReason(df, 'site'), undefined);
+  assert.match(nativeUnsupportedReason(df) ?? '', /Dockerfile:4: RUN needs a container runtime/);
+  const excl = parseDockerfile('FROM scratch\nCOPY --exclude=*.md . /app/\n');
+  assert.match(nativeUnsupportedReason(excl) ?? '', /COPY --exclude is not supported by the native builder/);
+});

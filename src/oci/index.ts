@@ -31,7 +31,7 @@ export { writeTar, writeTarChunks, gzipReproducible, gzipLayer } from './tar-wri
 export type { TarEntry } from './tar-writer.ts';
 export { applyLayer, lookupPath, normalizeLayerPath } from './layer-fs.ts';
 export type { LayerFs, FsNode, ApplyLayerOptions } from './layer-fs.ts';
-export { NativeBuilder, nativeUnsupportedReason } from './native-builder.ts';
+export { NativeBuilder, nativeUnsupportedReason, neededStages } from './native-builder.ts';
 export type { NativeBuilderOptions } from './native-builder.ts';
 export { BuildahBuilder, createImageBuilder, findExecutable } from './buildah-builder.ts';
 export type { BuildahBuilderOptions, AutoBuilderOptions } from './buildah-builder.ts';

@@ -133,6 +133,19 @@ test('native build of a COPY-only Dockerfile is reproducible, cached, and its im
   assert.equal(fs.get('etc/motd')?.data?.toString(), 'greeting: hello\n');
   assert.equal(fs.has('srv/app/secret.txt'), false);
 
+  // skopeo (containers/image) reads the same manifest.
+  if (await findExecutable('skopeo')) {
+    const inspect = spawnSync(
+      'skopeo',
+      ['inspect', '--tls-verify=false', `docker://${registry.host}/demo/app:1`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.equal(JSON.parse(inspect.stdout).Digest, r1.digest);
+  }
+
   if (!buildahPath) return t.skip('buildah is not installed: cannot run the image');
   const storage = join(work, 'buildah-run');
   const g = ['--storage-driver', 'vfs', '--root', join(storage, 'root'), '--runroot', join(storage, 'run')];
@@ -222,7 +235,8 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
   );
   const baseDir = context('users-base', {
     Dockerfile:
-      'FROM scratch\nCOPY passwd /etc/passwd\nCOPY group /etc/group\nCOPY tool.sh /usr/bin/tool.sh\n',
+      'FROM scratch\nCOPY passwd /etc/passwd\nCOPY group /etc/group\nCOPY tool.sh /usr/bin/tool.sh\nCOPY --chmod=1777 tmpdir/ /tmp/\n',
+    'tmpdir/.keep': '',
     passwd: 'root:x:0:0:root:/root:/bin/sh\napp:x:1234:2345:app:/home/app:/bin/sh\n',
     group: 'root:x:0:\nstaff:x:50:\n',
     'tool.sh': 'echo tool\n',
@@ -240,9 +254,13 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
       'COPY --chown=app:staff conf.txt /srv/',
       `COPY --from=${base} /usr/bin/tool.sh /opt/tool.sh`,
       'ADD vendor.tar.gz /vendor/',
+      'COPY other.txt /srv',
+      'COPY --chown=app other.txt /tmp/',
+      'COPY other.txt /usr/bin',
       '',
     ].join('\n'),
     'conf.txt': 'x=1\n',
+    'other.txt': 'other\n',
     'vendor.tar.gz': archive,
   });
   const r = await new NativeBuilder({ cacheDir: join(work, 'cache-u') }).build({
@@ -260,7 +278,16 @@ test('COPY --from an image, --chown by name from /etc/passwd, and ADD of a local
   assert.equal(fs.get('vendor/pkg/readme.txt')?.data?.toString(), 'from tar');
   assert.equal(fs.get('vendor/pkg/readme.txt')?.mode, 0o600);
   // Layers of the base image were mounted/reused, not rebuilt.
-  assert.equal(r.manifest.layers.length, 3 + 4);
+  assert.equal(r.manifest.layers.length, 4 + 7);
+  // /usr/bin is a directory of the base image: the file goes into it.
+  assert.equal(fs.get('usr/bin/other.txt')?.data?.toString(), 'other\n');
+  // Parents that exist in the (remote) base keep their owner and mode: /tmp stays 1777 root.
+  const last = await layerFs('demo/users', [r.manifest.layers[r.manifest.layers.length - 2]!.digest]);
+  assert.deepEqual([last.get('tmp')?.mode, last.get('tmp')?.uid], [0o1777, 0]);
+  assert.equal(last.get('tmp/other.txt')?.uid, 1234);
+  // /srv is a directory made by an earlier COPY: the file goes into it.
+  assert.equal(fs.get('srv')?.type, 'dir');
+  assert.equal(fs.get('srv/other.txt')?.data?.toString(), 'other\n');
   await assert.rejects(
     new NativeBuilder({ cacheDir: join(work, 'cache-u') }).build({
       contextDir: context('users-bad', { Dockerfile: `FROM ${base}\nCOPY --chown=nobody Dockerfile /x\n` }),

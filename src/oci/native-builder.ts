@@ -55,6 +55,12 @@ interface BuiltLayer {
   instruction?: string;
 }
 
+interface DirInfo {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
 interface StageState {
   stage: Stage;
   config: ImageConfig;
@@ -63,21 +69,58 @@ interface StageState {
   shell: string[];
   cmdSetHere: boolean;
   fs?: LayerFs;
+  /** Directories of the stage's filesystem (path → owner and mode), once known. */
+  dirs?: Map<string, DirInfo>;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
 /** Why a Dockerfile needs another backend, or undefined when the native builder can build it. */
 export function nativeUnsupportedReason(df: Dockerfile, target?: string): string | undefined {
-  for (const stage of df.stages) {
+  for (const stage of neededStages(df, target)) {
     for (const ins of stage.instructions) {
       if (ins.keyword === 'RUN') {
         return `${df.file}:${ins.line}: RUN needs a container runtime; the native builder builds only Dockerfiles without RUN`;
       }
+      for (const flag of ['parents', 'exclude'] as const) {
+        if ((ins.keyword === 'COPY' || ins.keyword === 'ADD') && ins.flags[flag] !== undefined) {
+          return `${df.file}:${ins.line}: ${ins.keyword} --${flag} is not supported by the native builder`;
+        }
+      }
     }
-    if (target && stage.name === target.toLowerCase()) break;
   }
   return undefined;
+}
+
+/**
+ * The stages a build of `target` (default: the last) needs: the target, its `FROM <stage>` parent and
+ * every `COPY --from` source, transitively. A `--from` with a variable counts every earlier stage.
+ */
+export function neededStages(df: Dockerfile, target?: string): Stage[] {
+  const byRef = (ref: string): Stage | undefined =>
+    df.stages.find((s) => s.name === ref.toLowerCase()) ??
+    (/^\d+$/.test(ref) ? df.stages[Number(ref)] : undefined);
+  const last = df.stages[df.stages.length - 1]!;
+  const start = target ? (byRef(target) ?? last) : last;
+  const needed = new Set<number>();
+  const visit = (stage: Stage) => {
+    if (needed.has(stage.index)) return;
+    needed.add(stage.index);
+    const parent = byRef(stage.base);
+    if (parent && parent.index < stage.index) visit(parent);
+    for (const ins of stage.instructions) {
+      const from = ins.flags.from;
+      if (from === undefined) continue;
+      if (from.includes('$')) {
+        for (const s of df.stages) if (s.index < stage.index) visit(s);
+        continue;
+      }
+      const src = byRef(from);
+      if (src && src.index < stage.index) visit(src);
+    }
+  };
+  visit(start);
+  return df.stages.filter((s) => needed.has(s.index));
 }
 
 function hostArch(): string {
@@ -294,6 +337,7 @@ class BuildRun {
       };
     }
     delete state.fs;
+    state.dirs = state.dirs ? new Map(state.dirs) : undefined;
     state.config.created = this.created;
     for (const ins of stage.instructions) await this.#apply(state, ins);
     return state;
@@ -327,9 +371,15 @@ class BuildRun {
       m = await this.client.getManifest(ref.registry, ref.repository, pick.digest);
     }
     const manifest = m.json as ImageManifest;
-    const config = JSON.parse(
-      (await this.client.getBlob(ref.registry, ref.repository, manifest.config.digest)).toString('utf8'),
-    ) as ImageConfig;
+    const configBytes = await this.client.getBlob(ref.registry, ref.repository, manifest.config.digest);
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    } catch (err) {
+      throw new InputError(`Base image ${refText} has a config that is not JSON: ${(err as Error).message}`);
+    }
+    if (!config || typeof config !== 'object')
+      throw new InputError(`Base image ${refText} has an empty config`);
     config.config ??= {};
     const diffIds = config.rootfs?.diff_ids ?? [];
     const layers: BuiltLayer[] = manifest.layers.map((d, i) => ({
@@ -648,7 +698,10 @@ class BuildRun {
           }
           continue;
         }
-        const target = destDirForm || many ? posix.join(dest, posix.basename(m)) : dest;
+        // `COPY file /existing-dir` copies into the directory, as Docker does (the base's directory
+        // list is read once and cached).
+        const intoDir = destDirForm || many || (await this.#dirIndex(state)).has(layerPath(dest));
+        const target = intoDir ? posix.join(dest, posix.basename(m)) : dest;
         if (node.type === 'symlink') {
           addEntry({
             path: layerPath(target),
@@ -682,10 +735,25 @@ class BuildRun {
       next += batch.length;
       await Promise.all(batch.map((read) => read()));
     }
-    // Parents of every entry (root-owned 0755 unless already present).
+    // Parents of every entry: existing directories keep their owner and mode (a COPY into /tmp must
+    // not reset its 1777); new ones are created 0755 with the --chown owner, as BuildKit and buildah do.
+    const missing = [...out.values()].some((e) => {
+      const parent = posix.dirname(e.path);
+      return parent !== '.' && parent !== '' && !out.has(parent);
+    });
+    const known = missing ? await this.#dirIndex(state) : new Map<string, DirInfo>();
     for (const e of [...out.values()]) {
       for (let p = posix.dirname(e.path); p !== '.' && p !== ''; p = posix.dirname(p)) {
-        if (!out.has(p)) out.set(p, { path: p, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: epoch });
+        if (out.has(p)) continue;
+        const k = known.get(p);
+        out.set(p, {
+          path: p,
+          type: 'dir',
+          mode: k?.mode ?? 0o755,
+          uid: k?.uid ?? owner.uid,
+          gid: k?.gid ?? owner.gid,
+          mtime: epoch,
+        });
       }
     }
     out.delete('');
@@ -747,7 +815,62 @@ class BuildRun {
     state.layers = [...state.layers, layer];
     state.config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, layer.diffId] };
     if (state.fs) applyEntries(state.fs, entries);
+    if (state.dirs) {
+      for (const e of entries) {
+        if (e.type === 'dir') state.dirs.set(e.path, { mode: e.mode, uid: e.uid, gid: e.gid });
+        else state.dirs.delete(e.path);
+      }
+    }
     this.#history(state, ins, false);
+  }
+
+  /**
+   * The directories of a stage (for parent metadata). Base image layers are read once (without file
+   * contents) and the result is cached on disk by the chain of layer digests.
+   */
+  async #dirIndex(state: StageState): Promise<Map<string, DirInfo>> {
+    if (state.dirs) return state.dirs;
+    const dirs = new Map<string, DirInfo>();
+    if (state.fs) {
+      for (const [p, n] of state.fs)
+        if (n.type === 'dir') dirs.set(p, { mode: n.mode, uid: n.uid, gid: n.gid });
+      state.dirs = dirs;
+      return dirs;
+    }
+    const remote = state.layers.filter((l) => !l.entries);
+    const key = createHash('sha256')
+      .update(remote.map((l) => l.descriptor.digest).join(','))
+      .digest('hex');
+    const cachePath = join(this.settings.cacheDir, 'dirs', `${key}.json`);
+    let baseDirs: [string, DirInfo][] | undefined;
+    if (remote.length > 0) {
+      try {
+        baseDirs = JSON.parse(await readFile(cachePath, 'utf8')) as [string, DirInfo][];
+      } catch {
+        // not cached yet
+      }
+    }
+    if (remote.length > 0 && !baseDirs) {
+      // Base image layers always come first (the layers built here are appended after them).
+      const fs: LayerFs = new Map();
+      for (const layer of remote)
+        await applyLayer(fs, await this.#layerBytes(layer), { keepData: () => false });
+      baseDirs = [...fs]
+        .filter(([, n]) => n.type === 'dir')
+        .map(([p, n]): [string, DirInfo] => [p, { mode: n.mode, uid: n.uid, gid: n.gid }]);
+      await mkdir(join(this.settings.cacheDir, 'dirs'), { recursive: true });
+      await writeThenRename(cachePath, JSON.stringify(baseDirs));
+    }
+    for (const [p, info] of baseDirs ?? []) dirs.set(p, info);
+    // Layers built here on top, in order.
+    for (const layer of state.layers) {
+      for (const e of layer.entries ?? []) {
+        if (e.type === 'dir') dirs.set(e.path, { mode: e.mode, uid: e.uid, gid: e.gid });
+        else dirs.delete(e.path);
+      }
+    }
+    state.dirs = dirs;
+    return dirs;
   }
 
   async #extractArchive(

@@ -229,7 +229,24 @@ export class RegistryClient {
     if (isDigest(reference) && reference !== digest) {
       throw new UnavailableError(`Manifest ${repo}@${reference} from ${host} has digest ${digest}: corrupt`);
     }
-    const json = JSON.parse(bytes.toString('utf8')) as ImageManifest | ImageIndex;
+    let json: ImageManifest | ImageIndex;
+    try {
+      json = JSON.parse(bytes.toString('utf8')) as ImageManifest | ImageIndex;
+    } catch (err) {
+      throw new UnavailableError(
+        `Manifest ${repo}:${reference} from ${host} is not JSON: ${(err as Error).message}`,
+      );
+    }
+    if (
+      !json ||
+      typeof json !== 'object' ||
+      (!Array.isArray((json as ImageIndex).manifests) && !(json as ImageManifest).config)
+    ) {
+      throw new UnavailableError(
+        `Manifest ${repo}:${reference} from ${host} is neither an image manifest nor an index`,
+      );
+    }
+    if ('config' in json && !Array.isArray(json.layers)) json.layers = [];
     const mediaType =
       json.mediaType ?? res.headers.get('content-type')?.split(';')[0] ?? MEDIA_TYPES.ociManifest;
     return { digest, mediaType, bytes, json };

@@ -38,37 +38,45 @@ export function parseOsRelease(text: string): OsRelease | undefined {
   };
 }
 
+const DPKG_FIELDS = new Set(['package', 'status', 'source', 'version', 'architecture']);
+
 /** Parses a dpkg status file (or a status.d entry): installed packages only. */
 export function parseDpkgStatus(text: string, location: string, ecosystem = 'Debian'): InstalledPackage[] {
   const out: InstalledPackage[] = [];
-  for (const para of text.split(/\n\s*\n/)) {
-    const fields: Record<string, string> = {};
-    let last = '';
-    for (const line of para.split('\n')) {
-      if (/^\s/.test(line) && last) {
-        fields[last] += `\n${line.trim()}`;
-        continue;
-      }
-      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-      if (m) {
-        last = m[1]!.toLowerCase();
-        fields[last] = m[2]!;
-      }
-    }
-    if (!fields.package || !fields.version) continue;
-    // status.d files have no Status field; elsewhere only "install ok installed" counts.
-    if (fields.status !== undefined && !/\binstalled$/.test(fields.status.trim())) continue;
-    const pkg: InstalledPackage = { ecosystem, name: fields.package, version: fields.version, location };
-    if (fields.source) {
-      const sm = /^(\S+)(?:\s+\(([^)]+)\))?/.exec(fields.source.trim());
-      if (sm) {
-        pkg.sourceName = sm[1]!;
-        if (sm[2]) pkg.sourceVersion = sm[2];
+  let fields: Record<string, string> = {};
+  const flush = () => {
+    if (fields.package && fields.version) {
+      // status.d files have no Status field; elsewhere only "install ok installed" counts.
+      if (fields.status === undefined || /\binstalled$/.test(fields.status)) {
+        const pkg: InstalledPackage = { ecosystem, name: fields.package, version: fields.version, location };
+        if (fields.source) {
+          const sm = /^(\S+)(?:\s+\(([^)]+)\))?/.exec(fields.source);
+          if (sm) {
+            pkg.sourceName = sm[1]!;
+            if (sm[2]) pkg.sourceVersion = sm[2];
+          }
+        }
+        if (fields.architecture) pkg.arch = fields.architecture;
+        out.push(pkg);
       }
     }
-    if (fields.architecture) pkg.arch = fields.architecture;
-    out.push(pkg);
+    fields = {};
+  };
+  // One pass over the lines; only the single-line fields used here are kept.
+  for (const raw of text.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') {
+      flush();
+      continue;
+    }
+    const c = line.charCodeAt(0);
+    if (c === 32 || c === 9) continue; // continuation of a multi-line field
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon).toLowerCase();
+    if (DPKG_FIELDS.has(key)) fields[key] = line.slice(colon + 1).trim();
   }
+  flush();
   return out;
 }
 
