@@ -2,6 +2,7 @@
 // waves, hooks and prune, rollout tracking, history, rollback, promotion. All I/O goes through the seams.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import type { Action, AuditInput, Resource, Subject } from '../auth/index.ts';
 import {
   ConflictError,
@@ -139,6 +140,17 @@ export interface ResourceDiff {
   requiresPruning?: boolean;
   changes: FieldChange[];
   summary: string[];
+  /** The object as git declares it (YAML), for a side-by-side view. */
+  desiredYaml?: string;
+  /** The object as the cluster has it (YAML, without managedFields), when it exists. */
+  liveYaml?: string;
+}
+
+/** YAML of an object for people: managedFields and other server bookkeeping left out. */
+function objectYaml(obj: KubeObject): string {
+  const { managedFields: _m, resourceVersion: _r, uid: _u, generation: _g, creationTimestamp: _c, ...meta } =
+    obj.metadata as Record<string, unknown>;
+  return stringifyYaml({ ...obj, metadata: meta });
 }
 
 export interface TreeNode {
@@ -707,6 +719,8 @@ export class GitOpsService {
         sync: 'OutOfSync',
         changes: live ? d.changes : [],
         summary: live ? describeChanges(d.changes) : ['missing from the cluster: will be created'],
+        desiredYaml: objectYaml(p.object),
+        ...(live ? { liveYaml: objectYaml(live) } : {}),
       });
     }
     const status = this.#o.store.getStatus(name);

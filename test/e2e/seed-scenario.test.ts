@@ -90,18 +90,21 @@ test('7. dev converges to Synced and Healthy on tag 1 with the resource tree', a
   const d = await s.deployment('dev');
   assert.equal(imageTag(d), '1');
   assert.equal(d.status.readyReplicas, d.spec.replicas);
-  const tree = await s.api<{
-    roots?: { kind: string; children: { kind: string; children: { kind: string }[] }[] }[];
-  }>('GET', `/api/v1/apps/${DEV_APP}/tree`);
-  const ingress = JSON.stringify(tree);
-  assert.match(ingress, /Ingress/);
-  const ing = (tree.roots ?? []).find((r) => r.kind === 'Ingress');
-  assert.ok(ing, `an Ingress root: ${ingress.slice(0, 400)}`);
-  const svc = ing.children.find((c) => c.kind === 'Service');
-  assert.ok(svc, 'Ingress → Service');
+  const tree = await s.api<{ items: { id: string; kind: string; health?: string; parents: string[] }[] }>(
+    'GET',
+    `/api/v1/apps/${DEV_APP}/tree`,
+  );
+  const nodes = tree.items;
+  const ingress = nodes.find((n) => n.kind === 'Ingress');
+  assert.ok(ingress, 'the tree has the Ingress');
+  const service = nodes.find((n) => n.kind === 'Service' && n.parents.includes(ingress.id));
+  assert.ok(service, 'Ingress → Service');
+  const pods = nodes.filter((n) => n.kind === 'Pod' && n.parents.includes(service.id));
+  assert.equal(pods.length, d.spec.replicas, 'Service → Pods');
+  assert.ok(pods.every((p) => p.health === 'Healthy'));
   assert.ok(
-    svc.children.some((c) => c.kind === 'Pod'),
-    'Service → Pods',
+    nodes.some((n) => n.kind === 'ReplicaSet'),
+    'Deployment → ReplicaSet',
   );
 });
 
@@ -165,3 +168,109 @@ function require_fs() {
   return { readFileSync: readFileSyncFn, writeFileSync: writeFileSyncFn };
 }
 import { readFileSync as readFileSyncFn, writeFileSync as writeFileSyncFn } from 'node:fs';
+
+test('10. an invalid template gives a comparison error with file:line; nothing is applied', async () => {
+  const before = await s.deployment('dev');
+  const broken = await s.editGitOpsFile(
+    'dev/node-hello-world/templates/deployment.yaml',
+    (t) =>
+      t.replace(
+        'replicas: {{ .Values.replicaCount }}',
+        'replicas: {{ .Values.replicaCount | nosuchfunction }}',
+      ),
+    'break the template',
+  );
+  const app = await s.waitForApp(DEV_APP, 'showing a comparison error', (a) => !!a.status.comparisonError);
+  const err = app.status.comparisonError!;
+  assert.match(`${err.message} ${JSON.stringify(err.location ?? {})}`, /deployment\.yaml/);
+  assert.match(`${err.message} ${JSON.stringify(err.location ?? {})}`, /:\d+|"line":\d+/);
+  assert.match(err.message, /nosuchfunction/);
+  const after = await s.deployment('dev');
+  assert.equal(imageTag(after), imageTag(before), 'the running version is untouched');
+  assert.equal(after.status.readyReplicas, before.status.readyReplicas);
+  // Put the template back with a revert, as a person would.
+  const dir = join(work, 'helm-values');
+  await s.git(dir, ['revert', '--no-edit', broken]);
+  await s.git(dir, ['push', '-q', s.remote(VALUES_REPO), 'HEAD:main']);
+  await s.waitForApp(DEV_APP, 'Synced again', (a) => !a.status.comparisonError && a.status.sync === 'Synced');
+});
+
+test('11. rolling dev back to build 1 runs tag 1 again and history shows who did what', async () => {
+  const history = await s.api<{
+    items: { id: number; revision: string | null; initiatedBy: string; result: string }[];
+  }>('GET', `/api/v1/apps/${DEV_APP}/history`);
+  assert.ok(history.items.length >= 2, JSON.stringify(history.items));
+  // The sync that deployed build 1 is the one at the first "updated the image tag" commit.
+  const bumps = (await s.gitLog(VALUES_REPO, 50)).filter((c) => c.message === 'updated the image tag');
+  const build1Commit = bumps[bumps.length - 1]!.sha;
+  const first = history.items.find((h) => h.revision === build1Commit && h.result === 'Succeeded');
+  assert.ok(first, `a sync of ${build1Commit} in ${JSON.stringify(history.items)}`);
+  const res = await s.call('POST', `/api/v1/apps/${DEV_APP}/rollback`, { id: first.id }, 'alice');
+  assert.ok(res.status < 300, JSON.stringify(res.body));
+  await s.until('dev on tag 1 again', async () => {
+    const d = await s.deployment('dev');
+    return imageTag(d) === '1' && d.status.readyReplicas === d.spec.replicas ? d : undefined;
+  });
+  const after = await s.api<{ items: { initiatedBy: string; kind: string }[] }>(
+    'GET',
+    `/api/v1/apps/${DEV_APP}/history`,
+  );
+  assert.ok(after.items.length >= 3, 'three or more revisions in the history');
+  assert.ok(
+    after.items.some((h) => h.kind === 'rollback' && h.initiatedBy === 'alice'),
+    'the rollback names alice',
+  );
+  assert.ok(after.items.every((h) => typeof h.initiatedBy === 'string' && h.initiatedBy.length > 0));
+});
+
+test('12. a tag that is not in the registry makes the rollout Degraded while the old pods keep serving', async () => {
+  await s.editValues('dev', (t) => t.replace(/tag: "[^"]*"/, 'tag: "999"'), 'hand-edited tag');
+  const app = await s.waitForApp(
+    DEV_APP,
+    'Degraded',
+    (a) => a.status.health === 'Degraded' || /ImagePull|ErrImage/.test(a.status.message ?? ''),
+    90_000,
+  );
+  assert.match(JSON.stringify(app.status), /ImagePullBackOff|ErrImagePull|not found/);
+  const rs = await s.api<{
+    items: {
+      spec: { template: { spec: { containers: { image: string }[] } } };
+      status: { readyReplicas?: number };
+    }[];
+  }>('GET', `/kube/apis/apps/v1/namespaces/dev/replicasets`);
+  const serving = rs.items.filter((r) => (r.status.readyReplicas ?? 0) > 0);
+  assert.ok(serving.length > 0, 'an old ReplicaSet still has ready pods');
+  assert.ok(serving.every((r) => !r.spec.template.spec.containers[0]!.image.endsWith(':999')));
+});
+
+test('13. after a restart builds, logs, history, registry content and app states are all still there', async () => {
+  const before = {
+    builds: await s.api<{ items: unknown[] }>('GET', `/api/v1/builds/${SERVICE_REPO}`),
+    history: await s.api<{ items: unknown[] }>('GET', `/api/v1/apps/${DEV_APP}/history`),
+    prod: await s.app(PROD_APP),
+  };
+  await server.stop({ keepData: true });
+  server = await startTestServer({ dataDir });
+  s = new SeedScenario({ url: server.url, adminToken: server.adminToken, workDir: work });
+  const builds = await s.api<{ items: { number: number; status: string }[] }>(
+    'GET',
+    `/api/v1/builds/${SERVICE_REPO}`,
+  );
+  assert.equal(builds.items.length, before.builds.items.length);
+  const log = await (await server.request(`/api/v1/builds/${SERVICE_REPO}/1/logs`)).text();
+  assert.match(log, /GET \/ says hello/);
+  const history = await s.api<{ items: unknown[] }>('GET', `/api/v1/apps/${DEV_APP}/history`);
+  assert.equal(history.items.length, before.history.items.length);
+  const tags = await s.api<{ items: { name?: string; tag?: string }[] }>(
+    'GET',
+    `/api/v1/registry/repositories/${SERVICE_REPO}/tags`,
+  );
+  assert.deepEqual(tags.items.map((t) => t.name ?? t.tag).sort(), ['1', '2', 'latest']);
+  const prod = await s.waitForApp(
+    PROD_APP,
+    'Synced and Healthy after restart',
+    (a) => a.status.sync === 'Synced' && a.status.health === 'Healthy',
+  );
+  assert.equal(prod.status.revision, before.prod.status.revision);
+  assert.equal(imageTag(await s.deployment('prod')), '2');
+});
