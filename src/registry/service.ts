@@ -51,6 +51,8 @@ export interface RegistryServiceOptions {
 }
 
 const MANIFEST_CACHE_BYTES = 64 * 1024 * 1024;
+/** Files in uploads/ without a record (manifest temp files, crashed writes) are left alone this long. */
+const STRAY_UPLOAD_MIN_AGE_MS = 10 * 60_000;
 
 function toInfo(row: ManifestRow): ManifestInfo {
   return {
@@ -179,9 +181,15 @@ export class RegistryService {
       });
     }
     const id = randomBytes(18).toString('base64url');
-    await this.#blobs.createUpload(id);
     const now = this.#now();
+    // The record comes first, so GC never sees an upload file it does not know.
     this.#s.uploadInsert.run(id, repo, now, now);
+    try {
+      await this.#blobs.createUpload(id);
+    } catch (err) {
+      this.#s.uploadDelete.run(id);
+      throw err;
+    }
     return id;
   }
 
@@ -626,9 +634,12 @@ export class RegistryService {
       this.#s.uploadDelete.run(id);
       await this.#blobs.deleteUpload(id).catch(() => {});
     }
+    // List files before reading the records: a file listed here already has its record.
+    const files = await this.#blobs.listUploadFiles();
     const known = new Set(this.#s.uploadIds.all().map((r) => r.id));
-    for (const f of await this.#blobs.listUploadFiles()) {
-      if (known.has(f.id) || f.mtimeMs > this.#now() - this.#graceMs) continue;
+    const strayCutoff = this.#now() - Math.max(this.#graceMs, STRAY_UPLOAD_MIN_AGE_MS);
+    for (const f of files) {
+      if (known.has(f.id) || f.mtimeMs > strayCutoff) continue;
       removed++;
       if (!dryRun) await this.#blobs.removeUploadFile(f.id);
     }

@@ -388,7 +388,7 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
     const { index, filtered } = service.referrers(name, digest, artifactType || undefined);
     reply.header('content-type', 'application/vnd.oci.image.index.v1+json');
     if (filtered) reply.header('oci-filters-applied', 'artifactType');
-    return reply.send(JSON.stringify(index));
+    return reply.send(Buffer.from(JSON.stringify(index)));
   }
 
   function unsupported(method: string, what: string): OciError {
