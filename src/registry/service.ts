@@ -292,6 +292,10 @@ export class RegistryService {
   async #manifestBytes(digest: string): Promise<Buffer> {
     const cached = this.#manifestCache.get(digest);
     if (cached) return cached;
+    return this.#loadManifest(digest);
+  }
+
+  async #loadManifest(digest: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const chunk of this.#blobs.readBlob(digest)) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -303,6 +307,11 @@ export class RegistryService {
       this.#manifestCache.delete(oldest);
     }
     return body;
+  }
+
+  /** The bytes of a manifest found with {@link statManifest} (served from memory when cached). */
+  manifestBody(info: ManifestInfo): Promise<Buffer> {
+    return this.#manifestBytes(info.digest);
   }
 
   /** The manifest `reference` (tag or digest) of `repo` with its bytes, or undefined. */

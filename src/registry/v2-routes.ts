@@ -223,9 +223,7 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
       reply.header('etag', `"${info.digest}"`);
       reply.header('content-length', info.size);
       if (method === 'HEAD') return reply.send();
-      const full = await service.getManifest(name, info.digest);
-      if (!full) throw new OciError('MANIFEST_UNKNOWN', `Manifest ${name}:${reference} is not known`);
-      return reply.send(full.body);
+      return reply.send(await service.manifestBody(info));
     }
     if (method === 'PUT') {
       await authorize(request, name, 'push');
