@@ -146,7 +146,8 @@ export class BlobStore {
           { detail: { expected: digest, actual: `${parsed.algorithm}:${actual}` } },
         );
       }
-      await fh.sync();
+      // fdatasync: the bytes and the size are durable before the rename makes the blob visible.
+      await fh.datasync();
     } finally {
       await fh.close().catch(() => {});
     }

@@ -51,7 +51,7 @@ test('kill -9 during pushes leaves only verified blobs; after a restart every ta
     // Several pushes with large layers in flight, then SIGKILL as soon as one of them completes.
     const pushes = Array.from({ length: 6 }, (_, i) =>
       pushImage(first.url, 'crash/app', `p${i}`, auth, {
-        layers: [Buffer.alloc(3_000_000, i + 1), Buffer.from(`small ${i}`)],
+        layers: [Buffer.alloc(1_500_000, i + 1), Buffer.from(`small ${i}`)],
       }).then(
         () => true,
         () => false,
@@ -97,7 +97,7 @@ test('kill -9 during pushes leaves only verified blobs; after a restart every ta
     // And pushing works again, including the images that were cut off.
     for (let i = 0; i < 6; i++)
       await pushImage(second.url, 'crash/app', `p${i}`, auth2, {
-        layers: [Buffer.alloc(3_000_000, i + 1), Buffer.from(`small ${i}`)],
+        layers: [Buffer.alloc(1_500_000, i + 1), Buffer.from(`small ${i}`)],
       });
   } finally {
     child?.kill('SIGKILL');
