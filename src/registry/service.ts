@@ -648,7 +648,7 @@ export class RegistryService {
     const known = new Set(this.#s.uploadIds.all().map((r) => r.id));
     const strayCutoff = this.#now() - Math.max(this.#graceMs, STRAY_UPLOAD_MIN_AGE_MS);
     for (const f of files) {
-      if (known.has(f.id) || f.mtimeMs > strayCutoff) continue;
+      if (known.has(f.id) || this.#blobs.isActive(f.id) || f.mtimeMs > strayCutoff) continue;
       removed++;
       if (!dryRun) await this.#blobs.removeUploadFile(f.id);
     }
