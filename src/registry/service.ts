@@ -157,6 +157,16 @@ export class RegistryService {
     return this.#blobs.readBlob(digest, range);
   }
 
+  /**
+   * A blob's bytes by digest (for in-process readers such as the scanner); throws NotFound-style
+   * OciError BLOB_UNKNOWN when the registry does not hold it.
+   */
+  getBlob(digest: string): Readable {
+    if (this.blobSizeAnywhere(digest) === undefined)
+      throw new OciError('BLOB_UNKNOWN', `Blob ${digest} is not in the registry`, { detail: { digest } });
+    return this.#blobs.readBlob(digest);
+  }
+
   /** Makes a blob of another repository visible in `repo` (cross-repository mount). */
   mountBlob(repo: string, from: string, digest: string): number | undefined {
     const size = this.statBlob(from, digest);

@@ -562,3 +562,28 @@ test('registry.push events name repository, tag, digest and media type', async (
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
   });
 });
+
+test('in-process service: putBlob, putManifest, resolveTag, getManifest, getBlob, listTags', async () => {
+  const svc = s.registry.service;
+  const layer = Buffer.from('built in process');
+  const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+  const l = await svc.putBlob('t/inproc', layer);
+  const c = await svc.putBlob('t/inproc', config);
+  assert.equal(l.digest, sha256(layer));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: c.digest, size: c.size },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.digest, size: l.size }],
+    }),
+  );
+  const put = await svc.putManifest('t/inproc', 'latest', manifest);
+  assert.equal(svc.resolveTag('t/inproc', 'latest'), put.digest);
+  assert.deepEqual((await svc.getManifest('t/inproc', 'latest'))?.body, manifest);
+  const chunks: Buffer[] = [];
+  for await (const chunk of svc.getBlob(l.digest)) chunks.push(chunk as Buffer);
+  assert.deepEqual(Buffer.concat(chunks), layer);
+  assert.deepEqual(svc.listTags('t/inproc'), ['latest']);
+  assert.throws(() => svc.getBlob(sha256('absent')), /not in the registry/);
+});
