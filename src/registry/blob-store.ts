@@ -23,6 +23,8 @@ export class BlobStore {
   readonly #uploads: string;
   /** Running sha256 of each upload, so completing one needs no re-read (lost on restart: then re-read). */
   readonly #hashes = new Map<string, HashState>();
+  /** Temp files being written by {@link writeSmallBlob} right now. */
+  readonly #writing = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -146,7 +148,8 @@ export class BlobStore {
           { detail: { expected: digest, actual: `${parsed.algorithm}:${actual}` } },
         );
       }
-      await fh.sync();
+      // fdatasync: the bytes and the size are durable before the rename makes the blob visible.
+      await fh.datasync();
     } finally {
       await fh.close().catch(() => {});
     }
@@ -221,15 +224,25 @@ export class BlobStore {
   /** Writes a small blob (a manifest) straight from memory, verified by the caller's digest. */
   async writeSmallBlob(id: string, data: Uint8Array, digest: string): Promise<void> {
     const path = this.uploadPath(id);
-    const fh = await open(path, 'wx', 0o600);
+    this.#writing.add(id);
     try {
-      await fh.writeFile(data);
-      await fh.sync();
+      const fh = await open(path, 'wx', 0o600);
+      try {
+        await fh.writeFile(data);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      const target = this.blobPath(digest);
+      await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
+      await rename(path, target);
     } finally {
-      await fh.close();
+      this.#writing.delete(id);
     }
-    const target = this.blobPath(digest);
-    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
-    await rename(path, target);
+  }
+
+  /** True while this process is writing the upload file `id` (GC must leave it alone). */
+  isActive(id: string): boolean {
+    return this.#writing.has(id) || this.#hashes.has(id);
   }
 }

@@ -51,6 +51,8 @@ export interface RegistryServiceOptions {
 }
 
 const MANIFEST_CACHE_BYTES = 64 * 1024 * 1024;
+/** Files in uploads/ without a record (manifest temp files, crashed writes) are left alone this long. */
+const STRAY_UPLOAD_MIN_AGE_MS = 10 * 60_000;
 
 function toInfo(row: ManifestRow): ManifestInfo {
   return {
@@ -155,6 +157,16 @@ export class RegistryService {
     return this.#blobs.readBlob(digest, range);
   }
 
+  /**
+   * A blob's bytes by digest (for in-process readers such as the scanner); throws NotFound-style
+   * OciError BLOB_UNKNOWN when the registry does not hold it.
+   */
+  getBlob(digest: string): Readable {
+    if (this.blobSizeAnywhere(digest) === undefined)
+      throw new OciError('BLOB_UNKNOWN', `Blob ${digest} is not in the registry`, { detail: { digest } });
+    return this.#blobs.readBlob(digest);
+  }
+
   /** Makes a blob of another repository visible in `repo` (cross-repository mount). */
   mountBlob(repo: string, from: string, digest: string): number | undefined {
     const size = this.statBlob(from, digest);
@@ -179,9 +191,15 @@ export class RegistryService {
       });
     }
     const id = randomBytes(18).toString('base64url');
-    await this.#blobs.createUpload(id);
     const now = this.#now();
+    // The record comes first, so GC never sees an upload file it does not know.
     this.#s.uploadInsert.run(id, repo, now, now);
+    try {
+      await this.#blobs.createUpload(id);
+    } catch (err) {
+      this.#s.uploadDelete.run(id);
+      throw err;
+    }
     return id;
   }
 
@@ -284,6 +302,10 @@ export class RegistryService {
   async #manifestBytes(digest: string): Promise<Buffer> {
     const cached = this.#manifestCache.get(digest);
     if (cached) return cached;
+    return this.#loadManifest(digest);
+  }
+
+  async #loadManifest(digest: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const chunk of this.#blobs.readBlob(digest)) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -295,6 +317,11 @@ export class RegistryService {
       this.#manifestCache.delete(oldest);
     }
     return body;
+  }
+
+  /** The bytes of a manifest found with {@link statManifest} (served from memory when cached). */
+  manifestBody(info: ManifestInfo): Promise<Buffer> {
+    return this.#manifestBytes(info.digest);
   }
 
   /** The manifest `reference` (tag or digest) of `repo` with its bytes, or undefined. */
@@ -626,9 +653,12 @@ export class RegistryService {
       this.#s.uploadDelete.run(id);
       await this.#blobs.deleteUpload(id).catch(() => {});
     }
+    // List files before reading the records: a file listed here already has its record.
+    const files = await this.#blobs.listUploadFiles();
     const known = new Set(this.#s.uploadIds.all().map((r) => r.id));
-    for (const f of await this.#blobs.listUploadFiles()) {
-      if (known.has(f.id) || f.mtimeMs > this.#now() - this.#graceMs) continue;
+    const strayCutoff = this.#now() - Math.max(this.#graceMs, STRAY_UPLOAD_MIN_AGE_MS);
+    for (const f of files) {
+      if (known.has(f.id) || this.#blobs.isActive(f.id) || f.mtimeMs > strayCutoff) continue;
       removed++;
       if (!dryRun) await this.#blobs.removeUploadFile(f.id);
     }

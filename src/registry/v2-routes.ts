@@ -223,9 +223,7 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
       reply.header('etag', `"${info.digest}"`);
       reply.header('content-length', info.size);
       if (method === 'HEAD') return reply.send();
-      const full = await service.getManifest(name, info.digest);
-      if (!full) throw new OciError('MANIFEST_UNKNOWN', `Manifest ${name}:${reference} is not known`);
-      return reply.send(full.body);
+      return reply.send(await service.manifestBody(info));
     }
     if (method === 'PUT') {
       await authorize(request, name, 'push');
@@ -388,7 +386,7 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
     const { index, filtered } = service.referrers(name, digest, artifactType || undefined);
     reply.header('content-type', 'application/vnd.oci.image.index.v1+json');
     if (filtered) reply.header('oci-filters-applied', 'artifactType');
-    return reply.send(JSON.stringify(index));
+    return reply.send(Buffer.from(JSON.stringify(index)));
   }
 
   function unsupported(method: string, what: string): OciError {
