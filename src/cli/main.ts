@@ -5,8 +5,10 @@ import { registerAuthCommands } from './commands/auth.ts';
 import { registerAppCommands } from './commands/app.ts';
 import { registerBuildCommands } from './commands/build.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 import { registerImageCommands } from './commands/image.ts';
 import { registerKubeconfigCommand } from './commands/kubeconfig.ts';
+import { registerRegistryCommands } from './commands/registry.ts';
 import { registerRepoCommands } from './commands/repo.ts';
 import { registerImportCommands } from './commands/import.ts';
 import { registerTemplateCommand } from './commands/template.ts';
@@ -38,6 +40,7 @@ export function buildProgram(io: CliIO): Command {
 
   registerUpCommand(program, ctx);
   registerAuthCommands(program, ctx);
+  registerRegistryCommands(program, ctx);
   registerRepoCommands(program, ctx);
   registerBuildCommands(program, ctx);
   registerImageCommands(program, ctx);
@@ -45,6 +48,7 @@ export function buildProgram(io: CliIO): Command {
   registerClusterCommands(program, ctx);
   registerKubeconfigCommand(program, ctx);
   registerImportCommands(program, ctx);
+  registerDemoCommand(program, ctx);
   registerTemplateCommand(program, {
     stdout: (s) => io.out(s.replace(/\n$/, '')),
     stderr: (s) => io.err(s.replace(/\n$/, '')),

@@ -148,8 +148,14 @@ export interface ResourceDiff {
 
 /** YAML of an object for people: managedFields and other server bookkeeping left out. */
 function objectYaml(obj: KubeObject): string {
-  const { managedFields: _m, resourceVersion: _r, uid: _u, generation: _g, creationTimestamp: _c, ...meta } =
-    obj.metadata as Record<string, unknown>;
+  const {
+    managedFields: _m,
+    resourceVersion: _r,
+    uid: _u,
+    generation: _g,
+    creationTimestamp: _c,
+    ...meta
+  } = obj.metadata as Record<string, unknown>;
   return stringifyYaml({ ...obj, metadata: meta });
 }
 
