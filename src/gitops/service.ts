@@ -962,7 +962,7 @@ export class GitOpsService {
     for (;;) {
       const results = await mapLimit(items, 8, async (p) => ({
         p,
-        h: assessHealth(await cluster.get(refOf(p.object))),
+        h: await this.#health(cluster, await cluster.get(refOf(p.object))),
       }));
       const worst = worstHealth(results.map((r) => r.h.status));
       const culprit = results.find((r) => r.h.status === worst);
