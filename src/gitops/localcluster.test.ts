@@ -127,7 +127,7 @@ test('seed steps 3, 6-13 on the local cluster', async (t) => {
     assert.ok(seen.some((s) => s.startsWith('OutOfSync') || s.startsWith('Syncing')));
     const d = await deployment('dev', 'node-hello-world-dev');
     assert.match(imageOf(d), /:1$/);
-    assert.equal((d?.status as { readyReplicas?: number }).readyReplicas, 2);
+    assert.equal((d?.status as { readyReplicas?: number } | undefined)?.readyReplicas, 2);
     const tree = await service.resourceTree('node-hello-world-dev');
     const pods = tree.filter((n) => n.kind === 'Pod');
     assert.equal(pods.length, 2);
@@ -159,7 +159,7 @@ test('seed steps 3, 6-13 on the local cluster', async (t) => {
     assert.equal(dev.status.health, 'Healthy', dev.status.message);
     const d = await deployment('dev', 'node-hello-world-dev');
     assert.match(imageOf(d), /:2$/);
-    assert.equal((d?.status as { updatedReplicas?: number }).updatedReplicas, 2);
+    assert.equal((d?.status as { updatedReplicas?: number } | undefined)?.updatedReplicas, 2);
   });
 
   await t.test(
@@ -235,7 +235,7 @@ test('seed steps 3, 6-13 on the local cluster', async (t) => {
       assert.match(last.detail ?? '', /rollout Degraded: .*(ErrImagePull|ImagePullBackOff)/);
       const d = await deployment('dev', 'node-hello-world-dev');
       assert.ok(
-        ((d?.status as { availableReplicas?: number }).availableReplicas ?? 0) >= 2,
+        ((d?.status as { availableReplicas?: number } | undefined)?.availableReplicas ?? 0) >= 2,
         'the old ReplicaSet keeps serving',
       );
     },
