@@ -172,8 +172,17 @@ async function scale(): Promise<Record<string, number>> {
       .listApps()
       .filter((a) => a.status.sync === 'Synced' && a.status.health === 'Healthy').length;
     if (synced !== APPS) throw new Error(`only ${synced} of ${APPS} apps synced`);
+    // A hard refresh of everything: every app re-rendered from git and compared, 32 at a time (as the queue runs).
     const t1 = performance.now();
-    await Promise.all(specs.map((s) => service.refresh(s.name, { hard: true })));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < specs.length) {
+          const s = specs[next++]!;
+          await service.refresh(s.name, { hard: true, cachedRevision: true });
+        }
+      }),
+    );
     const hard = performance.now() - t1;
     const t2 = performance.now();
     service.enqueueAll();
@@ -188,15 +197,20 @@ async function scale(): Promise<Record<string, number>> {
   }
 }
 
-console.log(`gitops benchmark (node ${process.version}, ${(await import('node:os')).cpus().length} CPUs)`);
-const a0 = await latency({ startDelayMs: 0, readyDelayMs: 0 });
 console.log(
-  `(a) commit → Synced+Healthy on the local cluster, kubelet delays 0: median ${median(a0).toFixed(0)} ms (runs: ${a0.map((x) => x.toFixed(0)).join(', ')})`,
+  `gitops benchmark (node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, load ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`,
 );
-const a1 = await latency({ startDelayMs: 300, readyDelayMs: 200 });
-console.log(
-  `(a) commit → Synced+Healthy on the local cluster, default kubelet (500 ms per pod start, 2 replicas rolling): median ${median(a1).toFixed(0)} ms (runs: ${a1.map((x) => x.toFixed(0)).join(', ')})`,
-);
+const onlyB = args.includes('--only-b');
+const a0 = onlyB ? [0] : await latency({ startDelayMs: 0, readyDelayMs: 0 });
+if (!onlyB)
+  console.log(
+    `(a) commit → Synced+Healthy on the local cluster, kubelet delays 0: median ${median(a0).toFixed(0)} ms (runs: ${a0.map((x) => x.toFixed(0)).join(', ')})`,
+  );
+const a1 = onlyB ? [0] : await latency({ startDelayMs: 300, readyDelayMs: 200 });
+if (!onlyB)
+  console.log(
+    `(a) commit → Synced+Healthy on the local cluster, default kubelet (500 ms per pod start, 2 replicas rolling): median ${median(a1).toFixed(0)} ms (runs: ${a1.map((x) => x.toFixed(0)).join(', ')})`,
+  );
 console.log(
   '    anchor: Argo CD polls git every 180 s by default (+ jitter); with a webhook it reacts at once',
 );
