@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError, UnavailableError } from '../core/index.ts';
+import { CatFileBatch } from './cat-file.ts';
 import { runGit } from './git-cli.ts';
 import type { CommitInfo, FileTree, GitSource } from './seams.ts';
 import type { RepoLocator } from './values-editor.ts';
@@ -15,6 +16,8 @@ export interface CliGitSourceOptions {
   cacheSize?: number;
   /** Minimum milliseconds between fetches of one external repository (0 = fetch every time). */
   fetchIntervalMs?: number;
+  /** How long a resolved branch stays trusted without a push event (default 0: resolve every time). */
+  resolveTtlMs?: number;
 }
 
 function safeName(url: string): string {
@@ -27,8 +30,39 @@ function safeName(url: string): string {
 /** A {@link GitSource} on the git command line. */
 export function createCliGitSource(
   options: CliGitSourceOptions,
-): GitSource & { invalidate(repoURL: string): void } {
+): GitSource & { invalidate(repoURL: string): void; close(): void } {
   const cache = new Map<string, FileTree>();
+  const resolved = new Map<string, { sha: Promise<string>; at: number }>();
+  const listings = new Map<string, Promise<Map<string, string>>>();
+  const commits = new Map<string, CommitInfo>();
+  const batches = new Map<string, CatFileBatch>();
+  const batchFor = (dir: string) => {
+    let b = batches.get(dir);
+    if (!b) {
+      b = new CatFileBatch(dir);
+      batches.set(dir, b);
+    }
+    return b;
+  };
+  /** Every blob of a commit: path → sha (one ls-tree per commit, shared by all apps of a monorepo). */
+  const listing = (dir: string, commit: string): Promise<Map<string, string>> => {
+    const key = `${dir}\0${commit}`;
+    let p = listings.get(key);
+    if (!p) {
+      p = runGit(['--git-dir', dir, 'ls-tree', '-r', '-z', '--full-tree', commit]).then((r) => {
+        const m = new Map<string, string>();
+        for (const rec of r.stdout.toString('utf8').split('\0')) {
+          const x = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
+          if (x) m.set(x[3]!, x[2]!);
+        }
+        return m;
+      });
+      p.catch(() => listings.delete(key));
+      if (listings.size > 64) listings.delete(listings.keys().next().value as string);
+      listings.set(key, p);
+    }
+    return p;
+  };
   const max = options.cacheSize ?? 2000;
   const lastFetch = new Map<string, number>();
   const inflight = new Map<string, Promise<string>>();
@@ -75,22 +109,46 @@ export function createCliGitSource(
     return p;
   }
 
+  async function resolveNow(repoURL: string, revision: string): Promise<string> {
+    const dir = await gitDir(repoURL, true);
+    const rev = revision === '' || revision === 'HEAD' ? 'HEAD' : revision;
+    const candidates = /^[0-9a-f]{40}$/i.test(rev) ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`, rev];
+    for (const c of candidates) {
+      const r = await runGit(['--git-dir', dir, 'rev-parse', '-q', '--verify', `${c}^{commit}`], {
+        allowFailure: true,
+      });
+      if (r.code === 0) return r.stdout.toString('utf8').trim();
+    }
+    throw new NotFoundError(`Revision "${revision}" not found in ${repoURL}`);
+  }
+
   return {
+    close() {
+      for (const b of batches.values()) b.close();
+      batches.clear();
+    },
     invalidate(repoURL) {
+      for (const k of resolved.keys()) if (k.startsWith(`${repoURL}\0`)) resolved.delete(k);
       const loc = options.locate(repoURL);
       lastFetch.delete(join(options.mirrorDir, `${safeName(loc.url)}.git`));
     },
-    async resolve(repoURL, revision) {
-      const dir = await gitDir(repoURL, true);
-      const rev = revision === '' || revision === 'HEAD' ? 'HEAD' : revision;
-      const candidates = /^[0-9a-f]{40}$/i.test(rev) ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`, rev];
-      for (const c of candidates) {
-        const r = await runGit(['--git-dir', dir, 'rev-parse', '-q', '--verify', `${c}^{commit}`], {
-          allowFailure: true,
-        });
-        if (r.code === 0) return r.stdout.toString('utf8').trim();
-      }
-      throw new NotFoundError(`Revision "${revision}" not found in ${repoURL}`);
+    resolve(repoURL, revision) {
+      // Many apps read one repository: one resolution serves them all for a moment (a push invalidates it).
+      const key = `${repoURL}\0${revision}`;
+      const hit = resolved.get(key);
+      // A resolution still running is shared; a finished one is trusted for resolveTtlMs (default 0).
+      if (hit && (hit.at === 0 || Date.now() - hit.at < (options.resolveTtlMs ?? 0))) return hit.sha;
+      const entry = { sha: resolveNow(repoURL, revision), at: 0 };
+      resolved.set(key, entry);
+      entry.sha.then(
+        () => {
+          entry.at = Date.now();
+        },
+        () => {
+          if (resolved.get(key) === entry) resolved.delete(key);
+        },
+      );
+      return entry.sha;
     },
     async readTree(repoURL, commit, path) {
       const clean = path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
@@ -98,45 +156,35 @@ export function createCliGitSource(
       const hit = cache.get(key);
       if (hit) return hit;
       const dir = await gitDir(repoURL, false);
-      const ls = await runGit(
-        ['--git-dir', dir, 'ls-tree', '-r', '-z', '--full-tree', commit, '--', clean === '' ? '.' : clean],
-        {
-          allowFailure: true,
-        },
-      );
-      if (ls.code !== 0)
-        throw new UnavailableError(`Cannot read ${repoURL} at ${commit}: ${ls.stderr.trim()}`);
-      const entries: { sha: string; path: string }[] = [];
-      for (const rec of ls.stdout.toString('utf8').split('\0')) {
-        const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(rec);
-        if (m?.[2] !== 'blob') continue;
-        const rel = clean === '' ? m[4]! : m[4]!.slice(clean.length + 1);
-        entries.push({ sha: m[3]!, path: rel });
-      }
+      const all = await listing(dir, commit).catch((err) => {
+        throw new UnavailableError(`Cannot read ${repoURL} at ${commit}: ${(err as Error).message}`);
+      });
+      const prefix = clean === '' ? '' : `${clean}/`;
+      const entries = [...all]
+        .filter(([p]) => p.startsWith(prefix))
+        .map(([p, sha]) => ({ path: p.slice(prefix.length), sha }));
       if (entries.length === 0)
         throw new NotFoundError(`Path "${clean}" not found in ${repoURL} at ${commit.slice(0, 12)}`);
-      const batch = await runGit(['--git-dir', dir, 'cat-file', '--batch'], {
-        input: entries.map((e) => `${e.sha}\n`).join(''),
-      });
+      const batch = batchFor(dir);
       const out: FileTree = {};
-      const buf = batch.stdout;
-      let pos = 0;
-      for (const e of entries) {
-        const nl = buf.indexOf(10, pos);
-        const header = buf.subarray(pos, nl).toString('utf8');
-        const size = Number(header.split(' ')[2]);
-        out[e.path] = new Uint8Array(buf.subarray(nl + 1, nl + 1 + size));
-        pos = nl + 1 + size + 1;
-      }
+      const blobs = await Promise.all(entries.map((e) => batch.read(e.sha)));
+      entries.forEach((e, i) => {
+        out[e.path] = new Uint8Array(blobs[i] ?? Buffer.alloc(0));
+      });
       if (cache.size >= max) cache.delete(cache.keys().next().value as string);
       cache.set(key, out);
       return out;
     },
     async commitInfo(repoURL, commit): Promise<CommitInfo> {
+      const known = commits.get(`${repoURL}\0${commit}`);
+      if (known) return known;
       const dir = await gitDir(repoURL, false);
       const r = await runGit(['--git-dir', dir, 'log', '-1', '--format=%H%x00%an%x00%aI%x00%s', commit]);
       const [sha, author, time, message] = r.stdout.toString('utf8').trim().split('\0');
-      return { sha: sha ?? commit, author: author ?? '', time: time ?? '', message: message ?? '' };
+      const info = { sha: sha ?? commit, author: author ?? '', time: time ?? '', message: message ?? '' };
+      if (commits.size > 5000) commits.clear();
+      commits.set(`${repoURL}\0${commit}`, info);
+      return info;
     },
   };
 }

@@ -6,6 +6,7 @@ import type { AuthService } from '../auth/index.ts';
 import type { EventBus, Logger, SlipwayConfig } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { AppStore } from './app-store.ts';
+import { chartEngine } from './chart-engine.ts';
 import { createCliGitSource } from './git-source.ts';
 import { createRenderer, type ChartEngine } from './renderer.ts';
 import { gitopsRoutes } from './routes.ts';
@@ -79,6 +80,8 @@ export type {
   FileTree,
 } from './seams.ts';
 export { gitopsRoutes } from './routes.ts';
+export { chartEngine } from './chart-engine.ts';
+export { ClusterSet, kubeClusterClient } from './kube-clusters.ts';
 
 export interface GitOpsDeps {
   config: SlipwayConfig;
@@ -94,7 +97,7 @@ export interface GitOpsDeps {
   gitSource?: GitSource;
   /** Renders sources (default: directories, Helm through `chart` or the helm binary, kustomize through kubectl). */
   renderer?: Renderer;
-  /** chart/'s engine for Helm sources. */
+  /** Engine for Helm sources (default: chart/'s in-process renderer). */
   chart?: ChartEngine;
   /** Maps repo names/URLs to clone URLs for the values editor (default: Slipway's bare repos on disk). */
   locate?: RepoLocator;
@@ -139,7 +142,7 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
         fetchIntervalMs: 5_000,
       }),
     values,
-    renderer: deps.renderer ?? createRenderer(deps.chart ? { helm: deps.chart } : {}),
+    renderer: deps.renderer ?? createRenderer({ helm: deps.chart ?? chartEngine() }),
     clusters: deps.clusters,
     events: deps.events,
     auth: deps.auth,

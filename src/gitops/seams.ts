@@ -71,6 +71,8 @@ export interface GitSource {
   /** The files under `path` ('' for the root) at `commit`. */
   readTree(repoURL: string, commit: string, path: string): Promise<FileTree>;
   commitInfo(repoURL: string, commit: string): Promise<CommitInfo>;
+  /** Forgets cached branch resolutions of `repoURL` (called when a push to it is heard of). */
+  invalidate?(repoURL: string): void;
   /**
    * Creates a commit on `branch` that makes `path`'s content equal to what it was at `toCommit` (a
    * revert for rollback); returns the new sha, or the current head when nothing differs.

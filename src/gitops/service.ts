@@ -256,7 +256,7 @@ export class GitOpsService {
       perGroup: options.perClusterConcurrency ?? 8,
       groupOf: (name) => this.#o.store.findApp(name)?.destination.name ?? '',
       run: async (name) => {
-        if (this.#o.store.findApp(name)) await this.refresh(name);
+        if (this.#o.store.findApp(name)) await this.refresh(name, { cachedRevision: true });
       },
       onError: (name, err) =>
         this.#o.logger?.warn({ app: name, err: describeError(err) }, 'reconcile failed'),
@@ -603,6 +603,7 @@ export class GitOpsService {
             /^[0-9a-f]{40}$/.test(s.targetRevision) === false),
       );
       if (match) {
+        for (const s of spec.sources) if (key(s.repoURL) === target) this.#o.git.invalidate?.(s.repoURL);
         hit.push(spec.name);
         this.#queue.add(spec.name);
       }
@@ -623,9 +624,14 @@ export class GitOpsService {
    * Compares the app with its cluster (rendering again when the commit changed, or always with `hard`),
    * stores and emits the status, and starts an automated sync when the app and its environment allow it.
    */
-  async refresh(name: string, options: { hard?: boolean; autoSync?: boolean } = {}): Promise<AppView> {
+  async refresh(
+    name: string,
+    options: { hard?: boolean; autoSync?: boolean; cachedRevision?: boolean } = {},
+  ): Promise<AppView> {
     return this.#mutex.run(name, async () => {
       const spec = this.#o.store.getApp(name);
+      // An explicit refresh looks at git again; queued ones may share a just-made branch resolution.
+      if (!options.cachedRevision) for (const s of spec.sources) this.#o.git.invalidate?.(s.repoURL);
       const status = await this.#refreshLocked(spec, options.hard ?? false);
       if (options.autoSync !== false) await this.#maybeAutoSync(spec, status);
       return this.getApp(name);
@@ -982,7 +988,7 @@ export class GitOpsService {
     for (;;) {
       const results = await mapLimit(items, 8, async (p) => ({
         p,
-        h: assessHealth(await cluster.get(refOf(p.object))),
+        h: await this.#health(cluster, await cluster.get(refOf(p.object))),
       }));
       const worst = worstHealth(results.map((r) => r.h.status));
       const culprit = results.find((r) => r.h.status === worst);
@@ -1095,6 +1101,7 @@ export class GitOpsService {
           }
         }
       }
+      for (const s of spec.sources) this.#o.git.invalidate?.(s.repoURL);
       const result = await this.#mutex.run(name, async () => {
         const rendered = await this.#render(spec, true);
         return this.#syncLocked(
