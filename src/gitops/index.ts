@@ -187,5 +187,3 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
     },
   };
 }
-export { kubeClusterClient, ClusterSet } from './kube-clusters.ts';
-export { chartEngine } from './chart-engine.ts';
