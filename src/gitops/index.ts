@@ -103,6 +103,8 @@ export interface GitOpsDeps {
   locate?: RepoLocator;
   /** Tuning (tests, benchmarks). */
   rolloutTimeoutMs?: number;
+  /** How often apps that are not Synced and Healthy are looked at again (default 2 s). */
+  healthRecheckMs?: number;
   rolloutPollMs?: number;
   concurrency?: number;
 }
@@ -154,6 +156,8 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
   });
   const svc = service;
   let timer: NodeJS.Timeout | undefined;
+  let healthTimer: NodeJS.Timeout | undefined;
+  let healthBusy = false;
   const offs: (() => void)[] = [];
   return {
     routes: gitopsRoutes({ service: svc, auth: deps.auth }),
@@ -178,9 +182,30 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
         timer = setInterval(() => svc.enqueueAll(), seconds * 1000);
         timer.unref();
       }
+      // Health changes without any git change (pods become ready, a rollout stalls): look again at
+      // every app that is not yet Synced and Healthy, every few seconds, without re-reading git.
+      healthTimer = setInterval(() => {
+        if (healthBusy) return;
+        const unsettled = svc
+          .listApps()
+          .filter(
+            (a) =>
+              a.status.sync !== 'Synced' || (a.status.health !== 'Healthy' && a.status.health !== 'Missing'),
+          )
+          .filter((a) => !a.status.comparisonError);
+        if (unsettled.length === 0) return;
+        healthBusy = true;
+        Promise.allSettled(unsettled.map((a) => svc.refresh(a.name, { cachedRevision: true }))).finally(
+          () => {
+            healthBusy = false;
+          },
+        );
+      }, deps.healthRecheckMs ?? 2_000);
+      healthTimer.unref();
     },
     async stop() {
       if (timer) clearInterval(timer);
+      if (healthTimer) clearInterval(healthTimer);
       for (const off of offs.splice(0)) off();
       svc.stop();
       await Promise.race([svc.idle(), new Promise((r) => setTimeout(r, 5_000))]);

@@ -9,7 +9,7 @@ import { useMe, whyCannotDeploy } from '../session.ts';
 
 export interface AppSummary {
   name: string;
-  environment?: string;
+  environment?: string | { name: string; protected?: boolean; autoSync?: boolean };
   project?: string;
   sync?: string;
   health?: string;
@@ -17,19 +17,69 @@ export interface AppSummary {
   message?: string;
   images?: string[];
   automated?: boolean;
-  status?: { sync?: string; health?: string; revision?: string; message?: string; images?: string[] };
+  status?: {
+    sync?: string;
+    health?: string;
+    revision?: string | null;
+    message?: string;
+    images?: string[];
+    resources?: { kind: string; info?: { images?: string | string[] } }[];
+  };
   spec?: { environment?: string; syncPolicy?: { automated?: unknown } };
 }
 
 export function appStatus(a: AppSummary) {
+  const env = typeof a.environment === 'object' && a.environment ? a.environment.name : a.environment;
+  const fromResources = (a.status?.resources ?? [])
+    .flatMap((r) =>
+      r.info?.images === undefined ? [] : Array.isArray(r.info.images) ? r.info.images : [r.info.images],
+    )
+    .filter((x, i, all) => all.indexOf(x) === i);
   return {
-    env: a.environment ?? a.spec?.environment ?? 'default',
+    env: env ?? a.spec?.environment ?? 'default',
+    protected:
+      typeof a.environment === 'object' && a.environment ? a.environment.protected === true : undefined,
     sync: a.sync ?? a.status?.sync ?? 'Unknown',
     health: a.health ?? a.status?.health ?? 'Unknown',
-    revision: a.revision ?? a.status?.revision,
+    revision: a.revision ?? a.status?.revision ?? undefined,
     message: a.message ?? a.status?.message,
-    images: a.images ?? a.status?.images ?? [],
+    images: a.images ?? a.status?.images ?? fromResources,
   };
+}
+
+/** Turns the API's flat node list (each with its parents) into roots with children. */
+export function toTree(
+  items: {
+    id: string;
+    kind: string;
+    name: string;
+    namespace?: string;
+    health?: string;
+    message?: string;
+    parents: string[];
+  }[],
+): TreeNode[] {
+  const byId = new Map<string, TreeNode>();
+  for (const i of items)
+    byId.set(i.id, {
+      id: i.id,
+      kind: i.kind,
+      name: i.name,
+      ...(i.namespace ? { namespace: i.namespace } : {}),
+      ...(i.health ? { health: i.health } : {}),
+      ...(i.message ? { message: i.message } : {}),
+      children: [],
+    });
+  const roots: TreeNode[] = [];
+  for (const i of items) {
+    const node = byId.get(i.id)!;
+    const parents = i.parents.filter((p) => byId.has(p));
+    if (parents.length === 0) roots.push(node);
+    else byId.get(parents[0]!)!.children.push(node);
+  }
+  const order = ['Ingress', 'Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Pod'];
+  const rank = (k: string) => (order.indexOf(k) < 0 ? 99 : order.indexOf(k));
+  return roots.sort((a, b) => rank(a.kind) - rank(b.kind));
 }
 
 const ENV_ORDER = ['dev', 'qa', 'stage', 'staging', 'prod', 'production'];
@@ -124,7 +174,9 @@ interface DiffItem {
   ref?: { kind: string; name: string; namespace?: string };
   kind?: string;
   name?: string;
-  status: string;
+  status?: string;
+  sync?: string;
+  summary?: string[];
   desiredYaml?: string;
   liveYaml?: string;
   diff?: string;
@@ -134,7 +186,7 @@ function AppDetail({ name }: { name: string }) {
   const me = useMe();
   const enc = encodeURIComponent(name);
   const app = useApi<AppDetailData>(`/api/v1/apps/${enc}`, ['app.']);
-  const tree = useApi<{ roots?: TreeNode[]; nodes?: TreeNode[] }>(
+  const tree = useApi<{ items?: Parameters<typeof toTree>[0] }>(
     `/api/v1/apps/${enc}/tree`,
     ['app.', 'kube.'],
     3000,
@@ -146,7 +198,7 @@ function AppDetail({ name }: { name: string }) {
   const [selected, setSelected] = useState<TreeNode>();
   const s = app.data ? appStatus(app.data) : undefined;
   const envName = s?.env ?? 'default';
-  const isProtected = app.data?.environmentInfo?.protected ?? app.data?.protected ?? /^prod/.test(envName);
+  const isProtected = s?.protected ?? app.data?.protected ?? /^prod/.test(envName);
   const why = whyCannotDeploy(me, { name: envName, protected: isProtected });
   const act = async (label: string, path: string, body?: unknown) => {
     setBusy(label);
@@ -162,7 +214,7 @@ function AppDetail({ name }: { name: string }) {
       setBusy(undefined);
     }
   };
-  const roots = tree.data?.roots ?? tree.data?.nodes ?? [];
+  const roots = useMemo(() => toTree(tree.data?.items ?? []), [tree.data]);
   const diffs = diff.data?.items ?? diff.data?.resources ?? [];
   return (
     <div className="page">
@@ -251,7 +303,7 @@ function AppDetail({ name }: { name: string }) {
             />
           ) : (
             <pre key={i} className="code">
-              {`${kind}/${nm} (${d.status})\n${d.diff ?? ''}`}
+              {`${kind}/${nm}: ${(d.summary ?? [d.status ?? '']).join('; ')}\n${d.diff ?? ''}`}
             </pre>
           );
         })}

@@ -26,8 +26,10 @@ interface BuildSummary {
 }
 interface Pipeline {
   repo: string;
-  lastBuild?: BuildSummary | null;
-  latest?: BuildSummary | null;
+  valid?: boolean;
+  error?: string;
+  lastBuild?: number;
+  lastStatus?: string;
 }
 interface Step {
   name?: string;
@@ -67,25 +69,28 @@ function PipelineList() {
             <th>Service</th>
             <th>Last build</th>
             <th>Status</th>
-            <th>Branch</th>
-            <th>When</th>
+            <th>Pipeline file</th>
+            <th />
           </tr>
         </thead>
         <tbody>
           {(list.data?.items ?? []).map((p) => {
-            const b = p.lastBuild ?? p.latest;
             const [org, name] = p.repo.split('/');
             return (
               <tr key={p.repo}>
                 <td>
                   <a href={href('pipelines', org!, name!)}>{p.repo}</a>
                 </td>
-                <td>{b ? <a href={href('pipelines', org!, name!, b.number)}>#{b.number}</a> : '—'}</td>
-                <td>{b && <Badge status={b.status} />}</td>
-                <td>{b?.branch ?? b?.ref}</td>
                 <td>
-                  <Ago time={b?.startedAt ?? b?.createdAt ?? b?.queuedAt} />
+                  {p.lastBuild ? (
+                    <a href={href('pipelines', org!, name!, p.lastBuild)}>#{p.lastBuild}</a>
+                  ) : (
+                    '—'
+                  )}
                 </td>
+                <td>{p.lastStatus && <Badge status={p.lastStatus} />}</td>
+                <td>{p.valid === false ? <span className="tone-bad">{p.error}</span> : 'valid'}</td>
+                <td />
               </tr>
             );
           })}
@@ -104,7 +109,7 @@ function BuildList({ repo }: { repo: string }) {
   const run = async () => {
     setError(undefined);
     try {
-      const b = await post<BuildSummary>(`/api/v1/builds/${repo}`, { branch });
+      const b = await post<BuildSummary>(`/api/v1/pipelines/${repo}/run`, { branch });
       window.location.hash = href('pipelines', org, name, b.number);
     } catch (e) {
       setError(e as Error);
@@ -190,7 +195,7 @@ function BuildPage({ repo, number }: { repo: string; number: number }) {
       } catch {
         /* plain text line */
       }
-      setLines((prev) => [...prev, ...String(text).split('\n')]);
+      setLines((prev) => [...prev, ...String(text).replace(/\n$/, '').split('\n')]);
     };
     source.onmessage = onLine;
     source.addEventListener('log', onLine as EventListener);

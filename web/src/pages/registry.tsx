@@ -109,7 +109,10 @@ function ProjectList() {
 }
 
 function ProjectPage({ project }: { project: string }) {
-  const repos = useApi<{ items: Repo[] }>(`/api/v1/registry/projects/${project}/repositories`, ['registry.']);
+  const repos = useApi<{ items: Repo[] }>(
+    `/api/v1/registry/repositories?project=${encodeURIComponent(project)}`,
+    ['registry.'],
+  );
   const members = useApi<{ items: Member[] }>(`/api/v1/registry/projects/${project}/members`);
   const robots = useApi<{ items: Robot[] }>(`/api/v1/registry/projects/${project}/robots`);
   return (
