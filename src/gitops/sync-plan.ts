@@ -1,4 +1,5 @@
 // Sync planning: tracking labels, default namespaces, hooks and sync waves. Pure.
+import { INSTALL_ORDER } from '../chart/index.ts';
 import { InputError } from '../core/index.ts';
 import type { KubeObject, ObjectRef, RenderedManifest } from './seams.ts';
 
@@ -26,43 +27,8 @@ export interface SyncPlan {
   skipped: PlannedObject[];
 }
 
-const KIND_ORDER = [
-  'Namespace',
-  'NetworkPolicy',
-  'ResourceQuota',
-  'LimitRange',
-  'PodSecurityPolicy',
-  'PodDisruptionBudget',
-  'ServiceAccount',
-  'Secret',
-  'SecretList',
-  'ConfigMap',
-  'StorageClass',
-  'PersistentVolume',
-  'PersistentVolumeClaim',
-  'CustomResourceDefinition',
-  'ClusterRole',
-  'ClusterRoleList',
-  'ClusterRoleBinding',
-  'ClusterRoleBindingList',
-  'Role',
-  'RoleList',
-  'RoleBinding',
-  'RoleBindingList',
-  'Service',
-  'DaemonSet',
-  'Pod',
-  'ReplicationController',
-  'ReplicaSet',
-  'Deployment',
-  'HorizontalPodAutoscaler',
-  'StatefulSet',
-  'Job',
-  'CronJob',
-  'IngressClass',
-  'Ingress',
-  'APIService',
-];
+/** Within a wave, kinds go in Helm's install order (shared with chart/). */
+const KIND_ORDER = INSTALL_ORDER;
 
 const CLUSTER_SCOPED = new Set([
   'Namespace',
