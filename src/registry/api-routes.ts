@@ -270,8 +270,9 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
     // GET /repositories/<project>/<name...>/tags
     app.get(`${base}/repositories/*`, async (request) => {
       const rest = (request.params as { '*': string })['*'];
-      const m = /^(.+)\/tags$/.exec(rest);
-      const name = m ? m[1]! : rest;
+      const manifestMatch = /^(.+)\/manifests\/([^/]+)$/.exec(rest);
+      const m = manifestMatch ? null : /^(.+)\/tags$/.exec(rest);
+      const name = manifestMatch ? manifestMatch[1]! : m ? m[1]! : rest;
       if (!isRepositoryName(name) || !name.includes('/'))
         throw new InputError(`Invalid repository name ${JSON.stringify(name)}`, {
           location: { field: 'repository' },
@@ -283,6 +284,7 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
         if (subject.kind === 'anonymous') throw new AuthenticationError('Authentication required');
         throw new NotFoundError(`Repository "${name}" not found`);
       }
+      if (manifestMatch) return manifestDetail(service, name, decodeURIComponent(manifestMatch[2]!));
       const tags = service.listTagDetails(name);
       if (m) return { items: tags };
       return { name, project, tags: tags.length };
@@ -306,4 +308,23 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
       return result;
     });
   };
+}
+
+/** A manifest with its parsed JSON and, for an image, its config (for the UI's tag page). */
+async function manifestDetail(service: RegistryService, repo: string, reference: string) {
+  const found = await service.getManifest(repo, reference);
+  if (!found) throw new NotFoundError(`Manifest "${reference}" not found in "${repo}"`);
+  const manifest = JSON.parse(found.body.toString('utf8')) as { config?: { digest?: string; size?: number } };
+  let config: unknown = null;
+  const cfg = manifest.config;
+  if (cfg?.digest && (cfg.size ?? 0) <= 1024 * 1024 && service.statBlob(repo, cfg.digest) !== undefined) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of service.readBlob(cfg.digest)) chunks.push(chunk as Buffer);
+    try {
+      config = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      config = null;
+    }
+  }
+  return { repository: repo, reference, digest: found.digest, mediaType: found.mediaType, manifest, config };
 }

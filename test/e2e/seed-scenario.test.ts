@@ -66,6 +66,14 @@ test('4-5. a push to pre-release/1.0.0 runs build #1 with its stages, tests, ima
     return r.status === 200 ? r.body : undefined;
   });
   assert.ok(report.counts, 'the image has a vulnerability report');
+  const detail = await s.api<{
+    digest: string;
+    manifest: { layers: unknown[] };
+    config: { config?: { Cmd?: string[] } };
+  }>('GET', `/api/v1/registry/repositories/${SERVICE_REPO}/manifests/1`);
+  assert.equal(detail.digest, byName.get('1'));
+  assert.ok(detail.manifest.layers.length > 0, 'the tag page can show layers');
+  assert.deepEqual(detail.config.config?.Cmd, ['node', 'server.js'], 'and the image config');
 });
 
 test('6. helm-values has a commit "updated the image tag" that changes only image.tag in dev', async () => {
