@@ -33,7 +33,7 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger?: Logger;
-  /** Extra modules (tests); mounted after the built-in ones. */
+  /** Modules to mount instead of the built-in set (tests that wire a module their own way). */
   extraModules?: (ctx: ServerContext) => MountedModule[];
 }
 
@@ -114,7 +114,8 @@ export async function startServer(config: SlipwayConfig, options: StartOptions =
   });
   await app.register(eventRoutes(events, auth), { prefix: '/api/v1' });
 
-  const modules = [...(await createModules(ctx)), ...(options.extraModules?.(ctx) ?? [])];
+  // Tests that bring their own modules get exactly those, wired as they choose.
+  const modules = options.extraModules ? options.extraModules(ctx) : await createModules(ctx);
   for (const m of modules) {
     if (m.routes) await app.register(m.routes, { prefix: m.prefix });
   }
