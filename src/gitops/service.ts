@@ -548,7 +548,15 @@ export class GitOpsService {
         },
       )
       .catch(() => [] as KubeObject[]);
+    // Only the pods of the template being rolled out count, as for `kubectl rollout status`: pods of an
+    // older ReplicaSet that never started (an image that did not exist then) do not fail a new rollout.
+    const imagesOf = (spec: unknown): string =>
+      JSON.stringify(
+        ((spec as { containers?: { image?: string }[] } | undefined)?.containers ?? []).map((c) => c.image),
+      );
+    const wanted = imagesOf((live.spec as { template?: { spec?: unknown } } | undefined)?.template?.spec);
     for (const pod of pods) {
+      if (imagesOf(pod.spec) !== wanted) continue;
       const ph = assessHealth(pod);
       if (ph.status === 'Degraded')
         return { status: 'Degraded', message: `pod ${pod.metadata.name}: ${ph.message ?? 'Degraded'}` };
