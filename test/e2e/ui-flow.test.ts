@@ -1,22 +1,16 @@
 // The UI against a running seed scenario in real Chromium: a build watched live to success, the app page's
 // tree with healthy pods, prod's Sync disabled for a developer (and 403 from the API), and bob's sync.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEV_APP, PROD_APP, SERVICE, SERVICE_REPO, SeedScenario } from '../../src/demo/index.ts';
 import { startTestServer, type TestServer } from '../../src/server/index.ts';
+import { launchBrowser, SHOTS, signIn as signInAs, uiSkipReason } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const DIST = join(import.meta.dirname, '..', '..', 'web', 'dist', 'index.html');
-const SHOTS = join(import.meta.dirname, '..', '..', 'test-results');
-const skip = !existsSync(CHROMIUM)
-  ? 'Debian chromium is not installed'
-  : !existsSync(DIST)
-    ? 'web UI not built'
-    : false;
+const skip = uiSkipReason;
 
 let server: TestServer;
 let browser: Browser;
@@ -31,19 +25,7 @@ before(async () => {
   s = new SeedScenario({ url: server.url, adminToken: server.adminToken, workDir: work });
   await s.createProjectAndUsers();
   await s.createGitOpsRepo();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -52,14 +34,8 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function signIn(user: string, password: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(server.url);
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('header.topbar');
-  return page;
+function signIn(user: string, password: string): Promise<Page> {
+  return signInAs(browser, server.url, user, password);
 }
 
 test('a build is watched live to success on its page', { skip, timeout: 180_000 }, async () => {

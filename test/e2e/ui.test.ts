@@ -1,19 +1,13 @@
 // The web UI in real Chromium (playwright-core driving Debian's chromium): sign-in and every page renders.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../../src/server/index.ts';
+import { launchBrowser, SHOTS, signIn as signInAs, uiSkipReason } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const DIST = join(import.meta.dirname, '..', '..', 'web', 'dist', 'index.html');
-const SHOTS = join(import.meta.dirname, '..', '..', 'test-results');
-const skip = !existsSync(CHROMIUM)
-  ? 'Debian chromium is not installed (apt-get install chromium)'
-  : !existsSync(DIST)
-    ? 'the web UI is not built (npm run build:web)'
-    : false;
+const skip = uiSkipReason;
 
 let server: TestServer;
 let browser: Browser;
@@ -23,19 +17,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   server = await startTestServer();
   await server.createUser('carol', 'viewer');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -43,12 +25,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function signIn(page: Page, user: string, password: string): Promise<void> {
-  await page.goto(server.url);
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('header.topbar');
+function signIn(user: string, password: string): Promise<Page> {
+  return signInAs(browser, server.url, user, password);
 }
 
 test('a wrong password shows the error and stays on the sign-in page', { skip }, async () => {
@@ -64,10 +42,9 @@ test('a wrong password shows the error and stays on the sign-in page', { skip },
 });
 
 test('the admin signs in and every page renders, at desktop and phone widths', { skip }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
+  const page = await signIn('admin', server.adminPassword);
   page.on('pageerror', (e) => errors.push(e.message));
-  await signIn(page, 'admin', server.adminPassword);
   for (const [route, heading] of [
     ['apps', 'Applications'],
     ['envs', 'Environments'],
@@ -89,8 +66,7 @@ test('the admin signs in and every page renders, at desktop and phone widths', {
 });
 
 test('a viewer does not see the admin-only Users page in the navigation', { skip }, async () => {
-  const page = await browser.newPage();
-  await signIn(page, 'carol', 'carol-password-1');
+  const page = await signIn('carol', 'carol-password-1');
   const nav = (await page.textContent('header nav')) ?? '';
   assert.ok(!nav.includes('Users'));
   assert.ok(nav.includes('Applications'));
