@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { loadConfig, silentLogger } from '../../src/core/index.ts';
-import { createRegistry } from '../../src/registry/index.ts';
-import { startServer } from '../../src/server/index.ts';
+import { startRegistryServer } from '../../src/registry/test-support.ts';
 
 const run = promisify(execFile);
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 20);
@@ -141,24 +139,9 @@ async function main(): Promise<void> {
   writeLayout(bigDir, 1, LAYERS, LAYER_MB * 1024 * 1024);
   const smallTags = writeLayout(smallDir, SMALL, 1, 512);
 
-  // Slipway, in this process (skopeo and wrk are separate processes).
-  const dataDir = join(work, 'slipway-data');
-  const config = loadConfig({
-    flags: { port: 0, host: '127.0.0.1', data: dataDir, logLevel: 'silent', pollIntervalSeconds: 0 },
-    env: {},
-  });
-  const slipway = await startServer(config, {
-    logger: silentLogger(),
-    extraModules: (ctx) =>
-      createRegistry({
-        ...ctx,
-        get publicUrl() {
-          return ctx.publicUrl;
-        },
-        registry: { gcIntervalSeconds: 0 },
-      }).mounts,
-  });
-  const token = slipway.ctx.auth.createToken('admin', { name: 'bench' }, 'system').token;
+  // Slipway with only the registry, in this process (skopeo and wrk are separate processes).
+  const slipway = await startRegistryServer();
+  const token = slipway.adminToken;
   const res = await fetch(`${slipway.url}/api/v1/registry/projects`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -328,7 +311,7 @@ async function main(): Promise<void> {
       console.log([name.padEnd(34), a.padStart(10), b.padStart(13), ratio.toFixed(2).padStart(7)].join(' '));
   } finally {
     distribution.kill('SIGTERM');
-    await slipway.close();
+    await slipway.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
