@@ -1,5 +1,5 @@
 // Test support: a real Slipway with the registry mounted, and helpers to push content over HTTP.
-import { createHash } from 'node:crypto';
+import { sha256Digest } from '../oci/index.ts';
 import { createRegistry, type RegistryModule, type RegistryOptions } from './module.ts';
 import { startTestServer, type TestServer } from '../server/index.ts';
 
@@ -33,9 +33,8 @@ export function basic(user: string, secret: string): string {
   return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 }
 
-export function sha256(data: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
+/** The sha256 digest of `data` (oci/'s helper, under the name the registry tests use). */
+export const sha256 = sha256Digest;
 
 /** Pushes a blob with POST + PUT; returns its digest. */
 export async function pushBlob(url: string, repo: string, data: Uint8Array, auth: string): Promise<string> {
