@@ -1,17 +1,23 @@
-// Registry benchmark: Slipway against CNCF Distribution (docker-registry), side by side, same image set.
+// Registry benchmark: Slipway against CNCF Distribution (docker-registry 2.8), side by side, same image
+// set, each registry in its own process. Distribution runs twice: without auth (its default) and with
+// htpasswd Basic auth (the auth it supports without a token server), with the same user and password
+// Slipway gets. Every figure runs BENCH_ROUNDS times per registry (order rotated each round) and the
+// median is printed.
 //   node --import tsx bench/registry/run.ts
 // Env: BENCH_LAYERS (20), BENCH_LAYER_MB (10), BENCH_SMALL (1000), BENCH_CONCURRENCY (8),
-// BENCH_WRK_SECONDS (10), BENCH_ROUNDS (3 alternating wrk rounds, best kept).
+// BENCH_WRK_SECONDS (10), BENCH_ROUNDS (3), BENCH_ONLY (comma list of big,small,manifest),
+// BENCH_SLIPWAY_NODE_ARGS (extra node flags for the Slipway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { startRegistryServer } from '../../src/registry/test-support.ts';
+import bcrypt from 'bcryptjs';
 
 const run = promisify(execFile);
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 20);
@@ -20,6 +26,9 @@ const SMALL = Number(process.env.BENCH_SMALL ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'big,small,manifest').split(','));
+const SLIPWAY_NODE_ARGS = (process.env.BENCH_SLIPWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
 
 const work = mkdtempSync(join(tmpdir(), 'slipway-bench-registry-'));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -55,7 +64,7 @@ function writeLayout(dir: string, images: number, layers: number, layerBytes: nu
     const manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        mediaType: MANIFEST_ACCEPT,
         config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
         layers: ls,
       }),
@@ -63,7 +72,7 @@ function writeLayout(dir: string, images: number, layers: number, layerBytes: nu
     const tag = `img-${i}`;
     tags.push(tag);
     index.push({
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      mediaType: MANIFEST_ACCEPT,
       ...put(manifest),
       annotations: { 'org.opencontainers.image.ref.name': tag },
     });
@@ -109,19 +118,39 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-interface Target {
-  name: string;
-  host: string;
-  creds: string[];
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
-async function wrk(url: string, seconds: number): Promise<number> {
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+interface Target {
+  name: 'slipway' | 'dist' | 'dist-auth';
+  pid: number | undefined;
+  host: string;
+  /** `user:password` for skopeo, or undefined for none. */
+  creds: string | undefined;
+}
+
+async function wrk(url: string, seconds: number, authorization?: string): Promise<number> {
   const { stdout } = await run('wrk', [
     '-t2',
     '-c64',
     `-d${seconds}s`,
     '-H',
-    'Accept: application/vnd.oci.image.manifest.v1+json',
+    `Accept: ${MANIFEST_ACCEPT}`,
+    ...(authorization ? ['-H', `Authorization: ${authorization}`] : []),
     url,
   ]);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
@@ -130,188 +159,265 @@ async function wrk(url: string, seconds: number): Promise<number> {
   return Number(m?.[1] ?? 0);
 }
 
-async function main(): Promise<void> {
-  console.log(
-    `registry bench: ${LAYERS} layers x ${LAYER_MB} MB, ${SMALL} small images, concurrency ${CONCURRENCY}, wrk ${WRK_SECONDS}s x 64 connections`,
+/** Starts bench/registry/server.ts in its own node process; resolves with its URL and credentials. */
+async function startSlipway(): Promise<{
+  proc: ChildProcess;
+  url: string;
+  user: string;
+  password: string;
+}> {
+  const proc = spawn(
+    process.execPath,
+    [...SLIPWAY_NODE_ARGS, '--import', 'tsx', join(import.meta.dirname, 'server.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const bigDir = join(work, 'big');
-  const smallDir = join(work, 'small');
-  writeLayout(bigDir, 1, LAYERS, LAYER_MB * 1024 * 1024);
-  const smallTags = writeLayout(smallDir, SMALL, 1, 512);
+  const lines = createInterface({ input: proc.stdout! });
+  for await (const line of lines) {
+    const info = JSON.parse(line) as { url: string; user: string; password: string };
+    lines.close();
+    return { proc, ...info };
+  }
+  throw new Error('the Slipway bench server exited before it listened');
+}
 
-  // Slipway with only the registry, in this process (skopeo and wrk are separate processes).
-  const slipway = await startRegistryServer();
-  const token = slipway.adminToken;
-  const res = await fetch(`${slipway.url}/api/v1/registry/projects`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', public: true }),
-  });
-  if (res.status !== 201) throw new Error(`cannot create project: ${res.status}`);
-
-  // CNCF Distribution with filesystem storage.
+async function startDistribution(
+  name: string,
+  htpasswd?: string,
+): Promise<{ proc: ChildProcess; host: string }> {
   const port = await freePort();
-  const regDir = join(work, 'distribution');
-  mkdirSync(regDir);
-  const cfg = join(work, 'distribution.yml');
+  const dir = join(work, name);
+  mkdirSync(dir);
+  const cfg = join(work, `${name}.yml`);
+  const auth = htpasswd ? `auth:\n  htpasswd:\n    realm: bench\n    path: ${htpasswd}\n` : '';
   writeFileSync(
     cfg,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${regDir}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
   );
-  const distribution: ChildProcess = spawn('docker-registry', ['serve', cfg], { stdio: 'ignore' });
+  const proc = spawn('docker-registry', ['serve', cfg], { stdio: 'ignore' });
+  await waitFor(`http://127.0.0.1:${port}/v2/`);
+  return { proc, host: `127.0.0.1:${port}` };
+}
+
+type Figure = 'bigPush' | 'bigPull' | 'smallPush' | 'smallPull' | 'manifestAnon' | 'manifestAuth';
+
+async function main(): Promise<void> {
+  console.log(
+    `registry bench: ${LAYERS} layers x ${LAYER_MB} MB, ${SMALL} small images at concurrency ${CONCURRENCY}, ` +
+      `manifest GET: wrk ${WRK_SECONDS}s x 64 connections; ${ROUNDS} rounds, medians`,
+  );
+  const procs: ChildProcess[] = [];
   try {
-    await waitFor(`http://127.0.0.1:${port}/v2/`);
+    const slipway = await startSlipway();
+    procs.push(slipway.proc);
+    const creds = `${slipway.user}:${slipway.password}`;
+    // htpasswd's own default for -B is bcrypt cost 5; Distribution checks it on every request.
+    const htpasswd = join(work, 'htpasswd');
+    writeFileSync(htpasswd, `${slipway.user}:${bcrypt.hashSync(slipway.password, 5)}\n`);
+    const dist = await startDistribution('dist');
+    const distAuth = await startDistribution('dist-auth', htpasswd);
+    procs.push(dist.proc, distAuth.proc);
     const targets: Target[] = [
-      { name: 'slipway', host: slipway.url.replace('http://', ''), creds: ['admin', token] },
-      { name: 'distribution', host: `127.0.0.1:${port}`, creds: [] },
+      { name: 'slipway', pid: slipway.proc.pid, host: slipway.url.replace('http://', ''), creds },
+      { name: 'dist', pid: dist.proc.pid, host: dist.host, creds: undefined },
+      { name: 'dist-auth', pid: distAuth.proc.pid, host: distAuth.host, creds },
     ];
-    // Each figure runs on both registries back to back (alternating, ROUNDS times, best kept), so
-    // background load on a shared machine hits both alike.
-    const results: Record<string, Record<string, number>> = { slipway: {}, distribution: {} };
-    const dest = (t: Target, flag: string) =>
-      t.creds.length ? [`--${flag}-creds`, `${t.creds[0]}:${t.creds[1]}`] : [];
-    const keep = (t: Target, key: string, value: number, higherIsBetter = false) => {
-      const r = results[t.name]!;
-      const old = r[key];
-      r[key] = old === undefined ? value : higherIsBetter ? Math.max(old, value) : Math.min(old, value);
+    const results = new Map<string, number[]>();
+    const record = (t: Target, figure: Figure, value: number) => {
+      const key = `${t.name}.${figure}`;
+      results.set(key, [...(results.get(key) ?? []), value]);
     };
-    // The big image: ROUNDS rounds, each with fresh random layers (pushing the same blobs again would
-    // only mount them), alternating between the registries; the best time of each is kept.
-    for (let round = 0; round < ROUNDS; round++) {
-      const dir = round === 0 ? bigDir : join(work, `big-${round}`);
-      if (round > 0) writeLayout(dir, 1, LAYERS, LAYER_MB * 1024 * 1024);
-      for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
-        keep(
-          t,
-          'bigPush',
-          await timed(async () => {
-            await run('skopeo', [
-              'copy',
-              '--dest-tls-verify=false',
-              ...dest(t, 'dest'),
-              `oci:${dir}:img-0`,
-              `docker://${t.host}/bench/big${round}:1`,
-            ]);
-          }),
-        );
-        const pullDir = join(work, `pull-big-${t.name}`);
-        keep(
-          t,
-          'bigPull',
-          await timed(async () => {
-            await run('skopeo', [
-              'copy',
-              '--src-tls-verify=false',
-              ...dest(t, 'src'),
-              `docker://${t.host}/bench/big${round}:1`,
-              `dir:${pullDir}`,
-            ]);
-          }),
-        );
-        rmSync(pullDir, { recursive: true, force: true });
-      }
-      if (round > 0) rmSync(dir, { recursive: true, force: true });
-    }
-    // Small images in alternating batches, so load changes during the run hit both registries alike.
-    const batches: string[][] = [];
-    for (let i = 0; i < smallTags.length; i += 50) batches.push(smallTags.slice(i, i + 50));
-    const sum = (t: Target, key: string, value: number) => {
-      results[t.name]![key] = (results[t.name]![key] ?? 0) + value;
+    /** Server CPU seconds per figure and round (what the registry process itself spent). */
+    const cpu = new Map<string, number[]>();
+    const measure = async (t: Target, figure: Figure, fn: () => Promise<unknown>) => {
+      const c0 = cpuSeconds(t.pid);
+      const s = await timed(async () => {
+        await fn();
+      });
+      const key = `${t.name}.${figure}`;
+      cpu.set(key, [...(cpu.get(key) ?? []), cpuSeconds(t.pid) - c0]);
+      return s;
     };
-    for (const batch of batches) {
-      for (const t of targets) {
-        sum(
-          t,
-          'smallPush',
-          await timed(() =>
-            pool(batch, CONCURRENCY, async (tag) => {
-              await run('skopeo', [
-                'copy',
-                '--dest-tls-verify=false',
-                ...dest(t, 'dest'),
-                `oci:${smallDir}:${tag}`,
-                `docker://${t.host}/bench/small:${tag}`,
-              ]);
-            }),
-          ),
-        );
-      }
-    }
-    for (const batch of batches) {
-      for (const t of targets) {
-        sum(
-          t,
-          'smallPull',
-          await timed(() =>
-            pool(batch, CONCURRENCY, async (tag) => {
-              const d = join(work, `pull-${t.name}-${tag}`);
-              await run('skopeo', [
-                'copy',
-                '--src-tls-verify=false',
-                ...dest(t, 'src'),
-                `docker://${t.host}/bench/small:${tag}`,
-                `dir:${d}`,
-              ]);
-              rmSync(d, { recursive: true, force: true });
-            }),
-          ),
-        );
-      }
-    }
+    const rotated = (round: number) => targets.map((_, i) => targets[(i + round) % targets.length]!);
+    const flag = (t: Target, side: 'src' | 'dest') => (t.creds ? [`--${side}-creds`, t.creds] : []);
+    const copy = (t: Target, from: string, to: string) =>
+      run('skopeo', [
+        'copy',
+        '--src-tls-verify=false',
+        '--dest-tls-verify=false',
+        ...(from.startsWith('docker://') ? flag(t, 'src') : flag(t, 'dest')),
+        from,
+        to,
+      ]);
+
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets) {
-        const url = `http://${t.host}/v2/bench/big0/manifests/1`;
-        await wrk(url, 1);
-        keep(t, 'manifestRps', await wrk(url, WRK_SECONDS), true);
+      // The big image: fresh random layers each round (pushing the same blobs again would only mount them).
+      if (ONLY.has('big')) {
+        const dir = join(work, `big-${round}`);
+        writeLayout(dir, 1, LAYERS, LAYER_MB * 1024 * 1024);
+        for (const t of rotated(round)) {
+          const ref = `docker://${t.host}/bench/big${round}:1`;
+          record(t, 'bigPush', await measure(t, 'bigPush', () => copy(t, `oci:${dir}:img-0`, ref)));
+          const pullDir = join(work, `pull-big-${t.name}`);
+          record(t, 'bigPull', await measure(t, 'bigPull', () => copy(t, ref, `dir:${pullDir}`)));
+          rmSync(pullDir, { recursive: true, force: true });
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+      // Small images: a fresh set each round, pushed and pulled in batches of 50 that alternate between
+      // the registries, so load changes on the shared machine hit all of them alike.
+      if (ONLY.has('small')) {
+        const dir = join(work, `small-${round}`);
+        const tags = writeLayout(dir, SMALL, 1, 512);
+        const batches: string[][] = [];
+        for (let i = 0; i < tags.length; i += 50) batches.push(tags.slice(i, i + 50));
+        const sums = new Map<string, number>();
+        const add = (t: Target, f: string, v: number) =>
+          sums.set(`${t.name}.${f}`, (sums.get(`${t.name}.${f}`) ?? 0) + v);
+        for (const [i, batch] of batches.entries()) {
+          for (const t of rotated(round + i)) {
+            add(
+              t,
+              'smallPush',
+              await measure(t, 'smallPush', () =>
+                pool(batch, CONCURRENCY, async (tag) => {
+                  await copy(t, `oci:${dir}:${tag}`, `docker://${t.host}/bench/small${round}:${tag}`);
+                }),
+              ),
+            );
+          }
+        }
+        for (const [i, batch] of batches.entries()) {
+          for (const t of rotated(round + i)) {
+            add(
+              t,
+              'smallPull',
+              await measure(t, 'smallPull', () =>
+                pool(batch, CONCURRENCY, async (tag) => {
+                  const d = join(work, `pull-${t.name}-${tag}`);
+                  await copy(t, `docker://${t.host}/bench/small${round}:${tag}`, `dir:${d}`);
+                  rmSync(d, { recursive: true, force: true });
+                }),
+              ),
+            );
+          }
+        }
+        for (const t of targets) {
+          record(t, 'smallPush', sums.get(`${t.name}.smallPush`)!);
+          record(t, 'smallPull', sums.get(`${t.name}.smallPull`)!);
+        }
+        rmSync(dir, { recursive: true, force: true });
       }
     }
-    for (const t of targets) console.log(t.name, JSON.stringify(results[t.name]));
-    const s = results.slipway!;
-    const d = results.distribution!;
-    const bigBytes = LAYERS * LAYER_MB;
-    const rows: [string, string, string, number][] = [
-      [
-        `push ${LAYERS}x${LAYER_MB}MB image (s)`,
-        s.bigPush!.toFixed(2),
-        d.bigPush!.toFixed(2),
-        d.bigPush! / s.bigPush!,
-      ],
-      [
-        `pull ${LAYERS}x${LAYER_MB}MB image (s)`,
-        s.bigPull!.toFixed(2),
-        d.bigPull!.toFixed(2),
-        d.bigPull! / s.bigPull!,
-      ],
-      [
-        `push ${SMALL} small images (s)`,
-        s.smallPush!.toFixed(2),
-        d.smallPush!.toFixed(2),
-        d.smallPush! / s.smallPush!,
-      ],
-      [
-        `pull ${SMALL} small images (s)`,
-        s.smallPull!.toFixed(2),
-        d.smallPull!.toFixed(2),
-        d.smallPull! / s.smallPull!,
-      ],
-      [
-        'manifest GET, 64 conns (req/s)',
-        s.manifestRps!.toFixed(0),
-        d.manifestRps!.toFixed(0),
-        s.manifestRps! / d.manifestRps!,
-      ],
+
+    if (ONLY.has('manifest')) {
+      // One image to GET, pushed to every registry.
+      const dir = join(work, 'one');
+      writeLayout(dir, 1, 1, 512);
+      for (const t of targets) await copy(t, `oci:${dir}:img-0`, `docker://${t.host}/bench/one:1`);
+      // The Bearer token a Docker client would hold for pulling from Slipway.
+      const tokenUrl = `${slipway.url}/service/token?service=slipway&scope=repository:bench/one:pull`;
+      const res = await fetch(tokenUrl, {
+        headers: { authorization: `Basic ${Buffer.from(creds).toString('base64')}` },
+      });
+      const bearer = `Bearer ${((await res.json()) as { token: string }).token}`;
+      const basicAuth = `Basic ${Buffer.from(creds).toString('base64')}`;
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const t of rotated(round)) {
+          const url = `http://${t.host}/v2/bench/one/manifests/1`;
+          if (t.name !== 'dist-auth') {
+            await wrk(url, 1);
+            record(t, 'manifestAnon', await wrk(url, WRK_SECONDS));
+          }
+          if (t.name !== 'dist') {
+            const authz = t.name === 'slipway' ? bearer : basicAuth;
+            await wrk(url, 1, authz);
+            record(t, 'manifestAuth', await wrk(url, WRK_SECONDS, authz));
+          }
+        }
+      }
+    }
+
+    console.log('\nraw values per round:');
+    for (const [key, values] of results)
+      console.log(`  ${key}: ${values.map((v) => v.toFixed(2)).join(' ')}`);
+    console.log('\nserver CPU seconds per round (mean; the registry process only):');
+    for (const f of ['bigPush', 'bigPull', 'smallPush', 'smallPull'] as const) {
+      const per = targets.map((t) => {
+        const v = cpu.get(`${t.name}.${f}`);
+        return v ? `${t.name} ${(v.reduce((a, b) => a + b, 0) / ROUNDS).toFixed(2)}` : undefined;
+      });
+      if (per[0]) console.log(`  ${f.padEnd(10)} ${per.filter(Boolean).join('  ')}`);
+    }
+    const m = (t: string, f: Figure) => {
+      const v = results.get(`${t}.${f}`);
+      return v?.length ? median(v) : undefined;
+    };
+    const rows: { label: string; figure: Figure; higherIsBetter: boolean; digits: number }[] = [
+      {
+        label: `push ${LAYERS}x${LAYER_MB}MB image (s)`,
+        figure: 'bigPush',
+        higherIsBetter: false,
+        digits: 2,
+      },
+      {
+        label: `pull ${LAYERS}x${LAYER_MB}MB image (s)`,
+        figure: 'bigPull',
+        higherIsBetter: false,
+        digits: 2,
+      },
+      { label: `push ${SMALL} small images (s)`, figure: 'smallPush', higherIsBetter: false, digits: 2 },
+      { label: `pull ${SMALL} small images (s)`, figure: 'smallPull', higherIsBetter: false, digits: 2 },
+      { label: 'manifest GET anonymous (req/s)', figure: 'manifestAnon', higherIsBetter: true, digits: 0 },
+      { label: 'manifest GET with auth (req/s)', figure: 'manifestAuth', higherIsBetter: true, digits: 0 },
     ];
-    console.log(`\n(big image: ${bigBytes} MB; ratio > 1 means Slipway is faster)`);
+    const fmt = (v: number | undefined, digits: number) => (v === undefined ? '-' : v.toFixed(digits));
+    const ratio = (s: number | undefined, d: number | undefined, higher: boolean) =>
+      s === undefined || d === undefined ? '-' : (higher ? s / d : d / s).toFixed(2);
+    console.log('\n(medians; ratio > 1 means Slipway is faster; Slipway always authenticated except in the');
     console.log(
-      ['figure'.padEnd(34), 'slipway'.padStart(10), 'distribution'.padStart(13), 'ratio'.padStart(7)].join(
-        ' ',
+      ' anonymous manifest row; dist = Distribution without auth, dist+htpasswd = with Basic auth)',
+    );
+    console.log(
+      [
+        'figure'.padEnd(32),
+        'slipway'.padStart(9),
+        'dist'.padStart(9),
+        'ratio'.padStart(6),
+        'dist+htpasswd'.padStart(14),
+        'ratio'.padStart(6),
+      ].join(' '),
+    );
+    for (const row of rows) {
+      const s = m('slipway', row.figure);
+      if (s === undefined) continue;
+      const d = m('dist', row.figure);
+      const a = m('dist-auth', row.figure);
+      console.log(
+        [
+          row.label.padEnd(32),
+          fmt(s, row.digits).padStart(9),
+          fmt(d, row.digits).padStart(9),
+          ratio(s, d, row.higherIsBetter).padStart(6),
+          fmt(a, row.digits).padStart(14),
+          ratio(s, a, row.higherIsBetter).padStart(6),
+        ].join(' '),
+      );
+    }
+  } finally {
+    await Promise.all(
+      procs.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            if (p.exitCode !== null) return resolve();
+            const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+            p.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            p.kill('SIGTERM');
+          }),
       ),
     );
-    for (const [name, a, b, ratio] of rows)
-      console.log([name.padEnd(34), a.padStart(10), b.padStart(13), ratio.toFixed(2).padStart(7)].join(' '));
-  } finally {
-    distribution.kill('SIGTERM');
-    await slipway.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,12 @@
 // Who is calling the registry and what they may do: Basic credentials (users, API tokens, robots),
 // Slipway API tokens, and the Docker registry token service (short-lived ES256 JWTs with `access` claims).
-import { randomBytes } from 'node:crypto';
+import {
+  createPrivateKey,
+  type JsonWebKey,
+  type KeyObject,
+  randomBytes,
+  sign as signBytes,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -11,10 +17,9 @@ import {
   type JWK,
   jwtVerify,
   type CryptoKey as JoseKey,
-  SignJWT,
 } from 'jose';
 import { ANONYMOUS, type AuthService, type Subject, SYSTEM } from '../auth/index.ts';
-import { AuthenticationError, type Clock, writeFileAtomic } from '../core/index.ts';
+import { AuthenticationError, type Clock, sha256Hex, writeFileAtomic } from '../core/index.ts';
 import type { ScopeRequest } from './names.ts';
 import type { ProjectService } from './projects.ts';
 
@@ -22,7 +27,11 @@ export const TOKEN_SERVICE = 'slipway';
 const ISSUER = 'slipway-registry';
 const REFRESH_TTL_SECONDS = 30 * 86400;
 const CACHE_MAX = 10_000;
-const BASIC_CACHE_MS = 30_000;
+/**
+ * How long a checked user password is trusted without running scrypt again. Each use still re-reads
+ * the user (deleted or disabled users are refused at once); a changed password keeps working this long.
+ */
+const PASSWORD_CACHE_MS = 60_000;
 
 export interface Access {
   type: string;
@@ -46,11 +55,15 @@ export class RegistryAccess {
   readonly #clock: Clock;
   readonly #keyFile: string;
   readonly #ttlSeconds: number;
-  #privateKey: JoseKey | undefined;
+  #signingKey: KeyObject | undefined;
   #publicKey: JoseKey | undefined;
   #kid = '';
+  /** Registry tokens known to be valid (issued here, or verified once), until they expire. */
   readonly #tokenCache = new Map<string, { caller: Caller; exp: number }>();
-  readonly #basicCache = new Map<string, { subject: Subject; until: number }>();
+  /** Checked user passwords, keyed by a hash of user and password (never the password itself). */
+  readonly #passwordCache = new Map<string, { name: string; until: number }>();
+  /** Password checks running now, so concurrent logins with one credential run scrypt once. */
+  readonly #passwordChecks = new Map<string, Promise<Subject>>();
 
   constructor(options: {
     auth: AuthService;
@@ -76,20 +89,24 @@ export class RegistryAccess {
       jwk = await exportJWK(pair.privateKey);
       await writeFileAtomic(this.#keyFile, JSON.stringify(jwk), 0o600);
     }
-    this.#privateKey = (await importJWK(jwk, 'ES256')) as JoseKey;
+    // Tokens are signed with node:crypto (synchronous, no WebCrypto job per token); jose verifies them.
+    this.#signingKey = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
     const { d: _d, ...pub } = jwk;
     this.#publicKey = (await importJWK(pub, 'ES256')) as JoseKey;
     this.#kid = await calculateJwkThumbprint(pub);
   }
 
+  /** Forgets every cached token and password check (after robots, members or projects change). */
   invalidateCaches(): void {
     this.#tokenCache.clear();
-    this.#basicCache.clear();
+    this.#passwordCache.clear();
   }
 
   /**
    * Resolves the caller from an Authorization header. No header: anonymous. Wrong or expired
-   * credentials throw {@link AuthenticationError}.
+   * credentials throw {@link AuthenticationError}. API tokens and robot secrets are checked on every
+   * request (a sha256 and one row: a revoked token or deleted robot is refused at once); user passwords
+   * are checked with scrypt once and then trusted for {@link PASSWORD_CACHE_MS}.
    */
   async identify(authorization: string | undefined): Promise<Caller> {
     if (!authorization) return { subject: ANONYMOUS };
@@ -97,21 +114,13 @@ export class RegistryAccess {
     const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
     const value = space < 0 ? '' : authorization.slice(space + 1).trim();
     if (scheme === 'bearer' && !value.startsWith('slw_')) return this.#verifyToken(value);
-    const now = this.#clock.now();
-    const cached = this.#basicCache.get(authorization);
-    if (cached && cached.until > now) return { subject: cached.subject };
-    let subject: Subject;
     if (scheme === 'basic') {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) throw new AuthenticationError('Invalid credentials');
-      subject = await this.verifyPassword(decoded.slice(0, colon), decoded.slice(colon + 1));
-    } else {
-      subject = await this.#auth.authenticate({ authorization });
+      return { subject: await this.verifyPassword(decoded.slice(0, colon), decoded.slice(colon + 1)) };
     }
-    if (this.#basicCache.size >= CACHE_MAX) this.#basicCache.clear();
-    this.#basicCache.set(authorization, { subject, until: now + BASIC_CACHE_MS });
-    return { subject };
+    return { subject: await this.#auth.authenticate({ authorization }) };
   }
 
   /** Checks a user name with a password, API token or robot secret. */
@@ -121,7 +130,30 @@ export class RegistryAccess {
       if (!robot) throw new AuthenticationError('Invalid credentials');
       return robot;
     }
-    return this.#auth.verifyCredentials(name, secret);
+    // API tokens: a hash lookup, no scrypt on success, so nothing to cache (and revocation is immediate).
+    if (secret.startsWith('slw_')) return this.#auth.verifyCredentials(name, secret);
+    const key = sha256Hex(`${name}\n${secret}`);
+    const cached = this.#passwordCache.get(key);
+    if (cached && cached.until > this.#clock.now()) {
+      try {
+        return this.#auth.subjectFor(cached.name);
+      } catch {
+        this.#passwordCache.delete(key);
+        throw new AuthenticationError('Invalid credentials');
+      }
+    }
+    let check = this.#passwordChecks.get(key);
+    if (!check) {
+      check = this.#auth.verifyCredentials(name, secret).then((subject) => {
+        if (this.#passwordCache.size >= CACHE_MAX) this.#passwordCache.clear();
+        this.#passwordCache.set(key, { name: subject.name, until: this.#clock.now() + PASSWORD_CACHE_MS });
+        return subject;
+      });
+      this.#passwordChecks.set(key, check);
+      const done = () => this.#passwordChecks.delete(key);
+      check.then(done, done);
+    }
+    return check;
   }
 
   async #verifyToken(token: string): Promise<Caller> {
@@ -141,16 +173,43 @@ export class RegistryAccess {
     if (payload.typ === 'refresh')
       throw new AuthenticationError('A refresh token cannot be used as an access token');
     const kind = payload.kind === 'user' || payload.kind === 'robot' ? payload.kind : 'anonymous';
-    const caller: Caller = {
-      subject:
-        kind === 'anonymous'
-          ? ANONYMOUS
-          : { kind, name: String(payload.sub ?? ''), role: null, bindings: [] },
-      access: Array.isArray(payload.access) ? (payload.access as Access[]) : [],
-    };
-    if (this.#tokenCache.size >= CACHE_MAX) this.#tokenCache.clear();
-    this.#tokenCache.set(token, { caller, exp: Number(payload.exp) });
+    const name = String(payload.sub ?? '');
+    // A token outlives nothing it was issued to: a deleted robot's (or user's) tokens stop working.
+    if (kind === 'robot' && !this.#projects.robotSubject(name))
+      throw new AuthenticationError('Invalid or expired registry token');
+    if (kind === 'user') {
+      try {
+        this.#auth.subjectFor(name);
+      } catch {
+        throw new AuthenticationError('Invalid or expired registry token');
+      }
+    }
+    const caller = this.#tokenCaller(kind, name, payload.access);
+    this.#remember(token, caller, Number(payload.exp));
     return caller;
+  }
+
+  #tokenCaller(kind: Subject['kind'], name: string, access: unknown): Caller {
+    return {
+      subject: kind === 'user' || kind === 'robot' ? { kind, name, role: null, bindings: [] } : ANONYMOUS,
+      access: Array.isArray(access) ? (access as Access[]) : [],
+    };
+  }
+
+  #remember(token: string, caller: Caller, exp: number): void {
+    if (this.#tokenCache.size >= CACHE_MAX) this.#tokenCache.clear();
+    this.#tokenCache.set(token, { caller, exp });
+  }
+
+  /** A compact ES256 JWS of `payload`. */
+  #sign(payload: Record<string, unknown>, typ?: string): string {
+    const header = { alg: 'ES256', kid: this.#kid, ...(typ ? { typ } : {}) };
+    const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    const signature = signBytes('sha256', Buffer.from(input), {
+      key: this.#signingKey!,
+      dsaEncoding: 'ieee-p1363',
+    });
+    return `${input}.${signature.toString('base64url')}`;
   }
 
   /** The live subject behind a token caller (its roles may have changed since the token was issued). */
@@ -221,30 +280,38 @@ export class RegistryAccess {
     options: { refresh?: boolean } = {},
   ): Promise<{ token: string; expiresIn: number; issuedAt: string; refreshToken?: string }> {
     const now = Math.floor(this.#clock.now() / 1000);
-    const token = await new SignJWT({ access, kind: subject.kind })
-      .setProtectedHeader({ alg: 'ES256', kid: this.#kid, typ: 'JWT' })
-      .setIssuer(ISSUER)
-      .setAudience(TOKEN_SERVICE)
-      .setSubject(subject.name)
-      .setIssuedAt(now)
-      .setNotBefore(now - 1)
-      .setExpirationTime(now + this.#ttlSeconds)
-      .setJti(randomBytes(12).toString('base64url'))
-      .sign(this.#privateKey!);
+    const exp = now + this.#ttlSeconds;
+    const token = this.#sign(
+      {
+        access,
+        kind: subject.kind,
+        iss: ISSUER,
+        aud: TOKEN_SERVICE,
+        sub: subject.name,
+        iat: now,
+        nbf: now - 1,
+        exp,
+        jti: randomBytes(12).toString('base64url'),
+      },
+      'JWT',
+    );
+    // Known good: its first use needs no signature check.
+    this.#remember(token, this.#tokenCaller(subject.kind, subject.name, access), exp);
     const out: { token: string; expiresIn: number; issuedAt: string; refreshToken?: string } = {
       token,
       expiresIn: this.#ttlSeconds,
       issuedAt: new Date(now * 1000).toISOString(),
     };
     if (options.refresh && subject.kind !== 'anonymous') {
-      out.refreshToken = await new SignJWT({ typ: 'refresh', kind: subject.kind })
-        .setProtectedHeader({ alg: 'ES256', kid: this.#kid })
-        .setIssuer(ISSUER)
-        .setAudience(TOKEN_SERVICE)
-        .setSubject(subject.name)
-        .setIssuedAt(now)
-        .setExpirationTime(now + REFRESH_TTL_SECONDS)
-        .sign(this.#privateKey!);
+      out.refreshToken = this.#sign({
+        typ: 'refresh',
+        kind: subject.kind,
+        iss: ISSUER,
+        aud: TOKEN_SERVICE,
+        sub: subject.name,
+        iat: now,
+        exp: now + REFRESH_TTL_SECONDS,
+      });
     }
     return out;
   }

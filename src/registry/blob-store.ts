@@ -2,7 +2,7 @@
 // under `uploads/`. A blob file appears only by rename after its bytes were hashed, matched and fsynced.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream, unlinkSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,8 @@ interface HashState {
 }
 
 const UPLOAD_ID_RE = /^[A-Za-z0-9_-]{16,64}$/;
+/** Read size for streaming large blobs. */
+const READ_CHUNK = 1 << 20;
 
 export class BlobStore {
   readonly root: string;
@@ -172,11 +174,20 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Streams a blob's bytes (optionally a byte range, inclusive). Give the range (or `0..size-1`) when
+   * the size is known: the stream then reads into buffers of the blob's size instead of 1 MiB ones.
+   */
   readBlob(digest: string, range?: { start: number; end: number }): ReadStream {
     return createReadStream(this.blobPath(digest), {
-      highWaterMark: 1 << 20,
+      highWaterMark: range ? Math.max(1, Math.min(READ_CHUNK, range.end - range.start + 1)) : READ_CHUNK,
       ...(range ? { start: range.start, end: range.end } : {}),
     });
+  }
+
+  /** A small blob's whole bytes in one buffer (manifests, configs). */
+  readSmallBlob(digest: string): Promise<Buffer> {
+    return readFile(this.blobPath(digest));
   }
 
   deleteBlobFileSync(digest: string): void {

@@ -162,9 +162,10 @@ export class RegistryService {
    * OciError BLOB_UNKNOWN when the registry does not hold it.
    */
   getBlob(digest: string): Readable {
-    if (this.blobSizeAnywhere(digest) === undefined)
+    const size = this.blobSizeAnywhere(digest);
+    if (size === undefined)
       throw new OciError('BLOB_UNKNOWN', `Blob ${digest} is not in the registry`, { detail: { digest } });
-    return this.#blobs.readBlob(digest);
+    return this.#blobs.readBlob(digest, size > 0 ? { start: 0, end: size - 1 } : undefined);
   }
 
   /** Makes a blob of another repository visible in `repo` (cross-repository mount). */
@@ -306,9 +307,7 @@ export class RegistryService {
   }
 
   async #loadManifest(digest: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.#blobs.readBlob(digest)) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = await this.#blobs.readSmallBlob(digest);
     this.#manifestCache.set(digest, body);
     this.#manifestCacheBytes += body.length;
     while (this.#manifestCacheBytes > MANIFEST_CACHE_BYTES) {

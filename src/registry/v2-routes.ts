@@ -285,7 +285,7 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
         return reply.send(size === 0 ? '' : service.readBlob(digest, { start, end }));
       }
       reply.header('content-length', size);
-      return reply.send(size === 0 ? '' : service.readBlob(digest));
+      return reply.send(size === 0 ? '' : service.readBlob(digest, { start: 0, end: size - 1 }));
     }
     if (method === 'DELETE') {
       await authorize(request, name, 'delete');
