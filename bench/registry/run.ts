@@ -5,7 +5,7 @@
 // median is printed.
 //   node --import tsx bench/registry/run.ts
 // Env: BENCH_LAYERS (20), BENCH_LAYER_MB (10), BENCH_SMALL (1000), BENCH_CONCURRENCY (8),
-// BENCH_WRK_SECONDS (10), BENCH_ROUNDS (3), BENCH_ONLY (comma list of big,small,manifest),
+// BENCH_WRK_SECONDS (10), BENCH_ROUNDS (3), BENCH_SMALL_ROUNDS (BENCH_ROUNDS), BENCH_ONLY (comma list of big,small,manifest),
 // BENCH_SLIPWAY_NODE_ARGS (extra node flags for the Slipway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -26,6 +26,7 @@ const SMALL = Number(process.env.BENCH_SMALL ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SMALL_ROUNDS = Number(process.env.BENCH_SMALL_ROUNDS ?? ROUNDS);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'big,small,manifest').split(','));
 const SLIPWAY_NODE_ARGS = (process.env.BENCH_SLIPWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
@@ -249,9 +250,9 @@ async function main(): Promise<void> {
         to,
       ]);
 
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < Math.max(ROUNDS, SMALL_ROUNDS); round++) {
       // The big image: fresh random layers each round (pushing the same blobs again would only mount them).
-      if (ONLY.has('big')) {
+      if (ONLY.has('big') && round < ROUNDS) {
         const dir = join(work, `big-${round}`);
         writeLayout(dir, 1, LAYERS, LAYER_MB * 1024 * 1024);
         for (const t of rotated(round)) {
@@ -265,7 +266,7 @@ async function main(): Promise<void> {
       }
       // Small images: a fresh set each round, pushed and pulled in batches of 50 that alternate between
       // the registries, so load changes on the shared machine hit all of them alike.
-      if (ONLY.has('small')) {
+      if (ONLY.has('small') && round < SMALL_ROUNDS) {
         const dir = join(work, `small-${round}`);
         const tags = writeLayout(dir, SMALL, 1, 512);
         const batches: string[][] = [];
@@ -344,7 +345,9 @@ async function main(): Promise<void> {
     for (const f of ['bigPush', 'bigPull', 'smallPush', 'smallPull'] as const) {
       const per = targets.map((t) => {
         const v = cpu.get(`${t.name}.${f}`);
-        return v ? `${t.name} ${(v.reduce((a, b) => a + b, 0) / ROUNDS).toFixed(2)}` : undefined;
+        return v
+          ? `${t.name} ${(v.reduce((a, b) => a + b, 0) / (f.startsWith('small') ? SMALL_ROUNDS : ROUNDS)).toFixed(2)}`
+          : undefined;
       });
       if (per[0]) console.log(`  ${f.padEnd(10)} ${per.filter(Boolean).join('  ')}`);
     }

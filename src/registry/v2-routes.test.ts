@@ -447,6 +447,79 @@ test('token service grants exactly the allowed subset; anonymous tokens for publ
   assert.match(((await res.json()) as { scope: string }).scope, /t\/app:push/);
 });
 
+test('anonymous pulls from a public project need no token; a private one answers 401 with a challenge', async () => {
+  const layer = Buffer.from('public layer');
+  const img = await pushImage(s.url, 'pub/open', 'v1', A, { layers: [layer] });
+  const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
+  let res = await v2('pub/open/manifests/v1', { auth: null, headers: accept });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('docker-content-digest'), img.digest);
+  assert.equal(await res.text(), img.body);
+  res = await v2(`pub/open/blobs/${sha256(layer)}`, { auth: null });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'public layer');
+  res = await v2(`pub/open/blobs/${sha256(layer)}`, { auth: null, method: 'HEAD' });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-length'), String(layer.length));
+
+  await pushImage(s.url, 't/closed', 'v1', A);
+  res = await v2('t/closed/manifests/v1', { auth: null, headers: accept });
+  assert.equal(res.status, 401);
+  assert.equal(
+    res.headers.get('www-authenticate'),
+    `Bearer realm="${s.url}/service/token",service="slipway",scope="repository:t/closed:pull"`,
+  );
+  assert.equal(await errorCode(res), 'UNAUTHORIZED');
+});
+
+test('a revoked API token, a deleted robot and a deleted user are refused at once', async () => {
+  await pushImage(s.url, 't/rev', 'v1', A);
+  const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
+  const pull = (auth: string) => v2('t/rev/manifests/v1', { auth, headers: accept });
+  const tokenFor = async (auth: string) => {
+    const res = await fetch(`${s.url}/service/token?service=slipway&scope=repository:t/rev:pull`, {
+      headers: { authorization: auth },
+    });
+    assert.equal(res.status, 200);
+    return `Bearer ${((await res.json()) as { token: string }).token}`;
+  };
+
+  // API tokens, as Basic password and as Bearer.
+  const apiToken = await s.createUser('rev', 'viewer', [{ scope: 'project', name: 't', role: 'developer' }]);
+  assert.equal((await pull(basic('rev', apiToken))).status, 200);
+  s.ctx.auth.revokeToken('rev', 'test', 'system');
+  assert.equal((await pull(basic('rev', apiToken))).status, 401);
+  const second = s.ctx.auth.createToken('rev', { name: 'second' }, 'system').token;
+  assert.equal((await pull(`Bearer ${second}`)).status, 200);
+  s.ctx.auth.revokeToken('rev', 'second', 'system');
+  assert.equal((await pull(`Bearer ${second}`)).status, 401);
+
+  // A robot's secret and the registry tokens issued to it.
+  let res = await s.request('/api/v1/registry/projects/t/robots', {
+    method: 'POST',
+    json: { name: 'gone', permission: 'pull' },
+  });
+  assert.equal(res.status, 201);
+  const robot = (await res.json()) as { name: string; secret: string };
+  const robotBasic = basic(robot.name, robot.secret);
+  const robotBearer = await tokenFor(robotBasic);
+  assert.equal((await pull(robotBasic)).status, 200);
+  assert.equal((await pull(robotBearer)).status, 200);
+  res = await s.request('/api/v1/registry/projects/t/robots/gone', { method: 'DELETE' });
+  assert.equal(res.status, 204);
+  assert.equal((await pull(robotBasic)).status, 401);
+  assert.equal((await pull(robotBearer)).status, 401);
+
+  // A password: checked once (concurrent logins share the check), then trusted while the user exists.
+  const password = basic('rev', 'rev-password-1');
+  const statuses = await Promise.all([1, 2, 3, 4].map(async () => (await pull(password)).status));
+  assert.deepEqual(statuses, [200, 200, 200, 200]);
+  assert.equal((await pull(password)).status, 200);
+  assert.equal((await pull(basic('rev', 'rev-password-2'))).status, 401);
+  s.ctx.auth.deleteUser('rev', 'system');
+  assert.equal((await pull(password)).status, 401);
+});
+
 test('tag immutability and the storage quota', async () => {
   let res = await s.request('/api/v1/registry/projects', {
     method: 'POST',
