@@ -1,5 +1,6 @@
 // Benchmark: the differential chart corpus rendered by Slipway in process, by `slipway template` as a
-// process, and by `helm template`. Prints per-chart median wall and CPU times, ratios and totals.
+// process (bin/slipway.mjs running the bundled CLI, rebuilt first), and by `helm template`. Prints per-chart
+// median wall and CPU times, ratios and totals.
 // Run: node --import tsx bench/chart/run.ts [--runs N]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,6 @@ const root = resolve(import.meta.dirname, '../..');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 const IN_PROCESS_RUNS = RUNS * 4;
-const useMain = existsSync(join(root, 'src/cli/main.ts'));
 const TIME = '/usr/bin/time';
 
 interface Sample {
@@ -50,6 +50,12 @@ if (!existsSync(HELM)) {
   console.error('helm binary not found; run npm ci');
   process.exit(1);
 }
+// A fresh bundle, so bin/slipway.mjs runs it rather than falling back to the TypeScript sources.
+const built = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs')], { stdio: 'inherit' });
+if (built.status !== 0 || !existsSync(join(root, 'dist/cli/main.mjs'))) {
+  console.error('building the CLI bundle failed');
+  process.exit(1);
+}
 const rows: { name: string; inproc: Sample; cli: Sample; helm: Sample }[] = [];
 for (const c of cases) {
   for (let i = 0; i < 3; i++) await runSlipway(c);
@@ -64,9 +70,7 @@ for (const c of cases) {
     cpu.push((u.user + u.system) / 1000);
     if (!r.ok) throw new Error(`${c.name}: ${r.stderr}`);
   }
-  const cliArgs = useMain
-    ? [join(root, 'bin/slipway.mjs'), 'template', c.release, c.chart, ...c.args]
-    : ['--import', 'tsx', join(root, 'bench/chart/cli.ts'), 'template', c.release, c.chart, ...c.args];
+  const cliArgs = [join(root, 'bin/slipway.mjs'), 'template', c.release, c.chart, ...c.args];
   const cli: Sample[] = [];
   const helm: Sample[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -106,6 +110,4 @@ for (const metric of ['wall', 'cpu'] as const) {
     `${'TOTAL'.padEnd(24)}${num(total.inproc)}${num(total.cli)}${num(total.helm)}${ratio(total.helm, total.inproc)}${ratio(total.helm, total.cli)}`,
   );
 }
-console.log(
-  `\ncli = ${useMain ? 'node bin/slipway.mjs template' : 'node --import tsx bench/chart/cli.ts template'}`,
-);
+console.log('\ncli = node bin/slipway.mjs template (the bundled CLI in dist/cli/)');

@@ -1,9 +1,12 @@
 // `.Files` in templates (Helm's pkg/engine/files.go): a map of path → bytes with the methods Get, GetBytes,
 // Glob, Lines, AsConfig and AsSecrets. Paths are the entries; the methods are non-enumerable properties.
-import picomatch from 'picomatch';
+import { createRequire } from 'node:module';
+import type picomatchModule from 'picomatch';
 import type { ChartFile } from './chart.ts';
 import { GO_TYPE } from '../template/index.ts';
 import { stringifyGoYaml } from './go-yaml.ts';
+
+let picomatch: typeof picomatchModule | undefined;
 
 export interface TemplateFiles {
   [path: string]: unknown;
@@ -40,6 +43,8 @@ export function newTemplateFiles(files: ChartFile[] | Map<string, Uint8Array>): 
     },
     Glob(pattern: unknown): TemplateFiles {
       let match: (s: string) => boolean;
+      // picomatch loads on first use: it costs CLI start-up time and few charts glob.
+      picomatch ??= createRequire(import.meta.url)('picomatch') as typeof picomatchModule;
       try {
         match = picomatch(String(pattern), { dot: true, bash: false, noextglob: true, nonegate: true });
       } catch {

@@ -2,6 +2,7 @@
 // its Marshal (JSON round trip, then go-yaml v2 style: sorted keys, unindented sequences, Go quoting rules).
 import { parseAllDocuments } from 'yaml';
 import { InputError } from '../core/index.ts';
+import { GoInt64 } from '../template/index.ts';
 
 export type YamlValue = unknown;
 
@@ -47,6 +48,7 @@ function firstLine(s: string): string {
 function normalize(v: unknown): unknown {
   if (v === undefined || v === null) return null;
   if (typeof v === 'bigint') return Number(v);
+  if (v instanceof GoInt64) return Number(v.value);
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString().replace('.000Z', 'Z');
   if (v instanceof Map) {
     const out: Record<string, unknown> = {};
@@ -91,6 +93,7 @@ function goJsonKind(v: unknown): string {
 export function toJsonModel(v: unknown, seen: Set<unknown> = new Set()): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return v;
+  if (v instanceof GoInt64) return v.value;
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'function') return null;
@@ -262,13 +265,13 @@ function literalBlock(s: string, indent: string): string | undefined {
 function scalar(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'bigint' || v instanceof GoInt64) return v.toString();
   if (typeof v === 'number') return formatGoYamlNumber(v);
   return scalarString(String(v));
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoInt64);
 }
 
 function emitNode(v: unknown, indent: number, out: string[], seqIndent = 0): void {

@@ -2,6 +2,7 @@
 // include and tpl need the template set and live in render.ts.
 import { parseGoYaml, stringifyGoYaml, toJsonModel } from './go-yaml.ts';
 import { formatGoFloat } from './schema.ts';
+import { GoInt64 } from '../template/index.ts';
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -19,7 +20,7 @@ export function goJson(v: unknown): string {
 function encodeJson(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'bigint' || v instanceof GoInt64) return v.toString();
   if (typeof v === 'number') return goJsonNumber(v);
   if (typeof v === 'string') return goJsonString(v);
   if (Array.isArray(v)) return `[${v.map(encodeJson).join(',')}]`;

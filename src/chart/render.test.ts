@@ -6,6 +6,7 @@ import { registerTemplateCommand } from '../cli/commands/template.ts';
 import { type ChartFiles, loadChartFromFiles } from './chart.ts';
 import { ChartRenderError, renderChart } from './render.ts';
 import { SchemaValidationError } from './schema.ts';
+import { GoInt64 } from '../template/index.ts';
 
 function chart(templates: Record<string, string>, extra: ChartFiles = {}) {
   const files: ChartFiles = { 'Chart.yaml': 'apiVersion: v2\nname: app\nversion: 0.1.0\n', ...extra };
@@ -30,7 +31,7 @@ test('renderChart() returns manifests, hooks, notes and the values used', () => 
   );
   assert.equal(r.hooks[0]?.hook?.events[0], 'pre-install');
   assert.equal(r.notes, 'installed rel');
-  assert.deepEqual(r.values, { x: 2n });
+  assert.deepEqual(r.values, { x: new GoInt64(2n) });
   assert.match(r.output, /^---\n# Source: app\/templates\/cm.yaml\n/);
   assert.ok(!r.output.includes('installed'));
 });

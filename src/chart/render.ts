@@ -32,7 +32,7 @@ import {
   parseSetString,
   SetSyntaxError,
 } from './strvals.ts';
-import { coalesceValues, type Dict, mergeMaps, table } from './values.ts';
+import { coalesceValues, type Dict, deepCopy, mergeMaps, table } from './values.ts';
 
 export interface RenderOptions {
   /** `helm template NAME`; Helm's default is `release-name`. */
@@ -98,7 +98,7 @@ export function mergeUserValues(options: RenderOptions): Dict {
     }
     base = mergeMaps(base, m);
   }
-  if (options.values) base = mergeMaps(base, structuredClone(options.values));
+  if (options.values) base = mergeMaps(base, deepCopy(options.values));
   const wrap = (flag: string, expr: string, fn: () => void, generic = false) => {
     try {
       fn();

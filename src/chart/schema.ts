@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InputError } from '../core/index.ts';
+import { GoInt64 } from '../template/index.ts';
 import type { ChartNode } from './dependencies.ts';
 import { type Dict, isTable } from './values.ts';
 
@@ -35,7 +36,7 @@ export function formatGoFloat(n: number): string {
 }
 
 function toSchemaModel(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint' || v instanceof GoInt64) return Number(v);
   if (Array.isArray(v)) return v.map(toSchemaModel);
   if (isTable(v)) {
     const out: Dict = {};

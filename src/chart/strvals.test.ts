@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { GoInt64 } from '../template/index.ts';
 import {
   parseSet,
   parseSetFile,
@@ -9,24 +10,27 @@ import {
   SetSyntaxError,
 } from './strvals.ts';
 
+/** A `--set` integer: Go's int64. */
+const i64 = (n: bigint) => new GoInt64(n);
+
 const cases: [string, Record<string, unknown>][] = [
   ['name=value', { name: 'value' }],
-  ['a=1,b=2', { a: 1n, b: 2n }],
+  ['a=1,b=2', { a: i64(1n), b: i64(2n) }],
   ['a.b.c=x', { a: { b: { c: 'x' } } }],
   ['flag=true,off=FALSE,none=null', { flag: true, off: false, none: null }],
-  ['zero=0,lead=007,neg=-5,float=1.5', { zero: 0n, lead: '007', neg: -5n, float: '1.5' }],
+  ['zero=0,lead=007,neg=-5,float=1.5', { zero: i64(0n), lead: '007', neg: i64(-5n), float: '1.5' }],
   ['huge=99999999999999999999', { huge: '99999999999999999999' }],
   ['list={a,b,c}', { list: ['a', 'b', 'c'] }],
-  ['list={1,true}', { list: [1n, true] }],
+  ['list={1,true}', { list: [i64(1n), true] }],
   ['list={}', { list: [''] }],
   ['a[0]=x,a[2]=z', { a: ['x', null, 'z'] }],
-  ['a[0].name=n,a[0].port=80', { a: [{ name: 'n', port: 80n }] }],
+  ['a[0].name=n,a[0].port=80', { a: [{ name: 'n', port: i64(80n) }] }],
   ['a[0][1]=x', { a: [[null, 'x']] }],
   ['esc=a\\,b', { esc: 'a,b' }],
   ['dots.a\\.b=c', { dots: { 'a.b': 'c' } }],
   ['empty=', { empty: '' }],
   ['a=b=c', { a: 'b=c' }],
-  ['a.b=1,a.c=2', { a: { b: 1n, c: 2n } }],
+  ['a.b=1,a.c=2', { a: { b: i64(1n), c: i64(2n) } }],
   ['name=with space', { name: 'with space' }],
 ];
 
@@ -39,7 +43,7 @@ for (const [expr, want] of cases) {
 test('parseSet() merges into existing values', () => {
   const dest: Record<string, unknown> = { a: { keep: 1 }, list: ['x', 'y'] };
   parseSet('a.b=2,list[1]=Y', dest);
-  assert.deepEqual(dest, { a: { keep: 1, b: 2n }, list: ['x', 'Y'] });
+  assert.deepEqual(dest, { a: { keep: 1, b: i64(2n) }, list: ['x', 'Y'] });
 });
 
 const errors: [string, RegExp][] = [

@@ -1,6 +1,7 @@
 // Helm's `--set` syntax (pkg/strvals): `a.b=c,d[0]=e,f={x,y}`, `\` escapes, typed scalars for --set
 // (true/false/null/int64), strings for --set-string, JSON for --set-json, a reader for --set-file.
 import { InputError } from '../core/index.ts';
+import { GoInt64 } from '../template/index.ts';
 
 const MAX_INDEX = 65536;
 const MAX_NESTED_NAME_LEVEL = 30;
@@ -61,10 +62,10 @@ export function typedValue(val: string): unknown {
   if (lower === 'true') return true;
   if (lower === 'false') return false;
   if (lower === 'null') return null;
-  if (val === '0') return 0n;
+  if (val === '0') return new GoInt64(0n);
   if (val.length > 0 && val[0] !== '0' && /^[+-]?\d+$/.test(val)) {
     const n = BigInt(val);
-    if (n >= -(2n ** 63n) && n < 2n ** 63n) return n;
+    if (n >= -(2n ** 63n) && n < 2n ** 63n) return new GoInt64(n);
   }
   return val;
 }
@@ -269,13 +270,14 @@ function setIndex(list: unknown[], index: number, val: unknown): unknown[] {
 }
 
 function isDict(v: unknown): v is Dict {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof GoInt64);
 }
 
 function goTypeName(v: unknown): string {
   if (v === null || v === undefined) return 'nil';
   if (typeof v === 'string') return 'string';
-  if (typeof v === 'bigint') return 'int64';
+  if (v instanceof GoInt64) return 'int64';
+  if (typeof v === 'bigint') return 'int';
   if (typeof v === 'number') return 'float64';
   if (typeof v === 'boolean') return 'bool';
   if (Array.isArray(v)) return '[]interface {}';

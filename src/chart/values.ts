@@ -1,6 +1,7 @@
 // Helm's values algebra (pkg/chartutil/coalesce.go, values.go, pkg/cli/values/options.go): user values over
 // chart defaults, `null` deleting a default, `global` copied into every sub-chart, maps merged, the rest replaced.
 import type { ChartMetadata } from './chart.ts';
+import { GoInt64 } from '../template/index.ts';
 
 export type Dict = Record<string, unknown>;
 
@@ -12,7 +13,13 @@ export interface ValuesNode {
 }
 
 export function isTable(v: unknown): v is Dict {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Uint8Array) &&
+    !(v instanceof GoInt64)
+  );
 }
 
 /** Deep copy of plain data (maps, lists, scalars). */

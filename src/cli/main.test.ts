@@ -32,7 +32,7 @@ const READ_VERBS = new Set([
 
 test('every command has a description and --help', async () => {
   const { io } = capture();
-  for (const path of allCommands(buildProgram(io))) {
+  for (const path of allCommands(await buildProgram(io))) {
     const c = capture();
     const code = await main([...path, '--help'], c.io);
     assert.equal(code, 0, `${path.join(' ')} --help`);
@@ -41,9 +41,9 @@ test('every command has a description and --help', async () => {
   }
 });
 
-test('every read command takes --json', () => {
+test('every read command takes --json', async () => {
   const { io } = capture();
-  const program = buildProgram(io);
+  const program = await buildProgram(io);
   const walk = (cmd: Command, path: string[]) => {
     for (const c of cmd.commands) {
       const p = [...path, c.name()];

@@ -1,23 +1,64 @@
 // The `slipway` command line.
 import { Command, CommanderError } from 'commander';
 import { describeError, formatLocation, isSlipwayError, VERSION } from '../core/index.ts';
-import { registerAuthCommands } from './commands/auth.ts';
-import { registerAppCommands } from './commands/app.ts';
-import { registerBuildCommands } from './commands/build.ts';
-import { registerClusterCommands } from './commands/cluster.ts';
-import { registerDemoCommand } from './commands/demo.ts';
-import { registerImageCommands } from './commands/image.ts';
-import { registerKubeconfigCommand } from './commands/kubeconfig.ts';
-import { registerRegistryCommands } from './commands/registry.ts';
-import { registerRepoCommands } from './commands/repo.ts';
-import { registerImportCommands } from './commands/import.ts';
-import { registerTemplateCommand } from './commands/template.ts';
-import { registerUpCommand } from './commands/up.ts';
-import { type CliIO, createCliContext } from './context.ts';
+import { type CliContext, type CliIO, createCliContext } from './context.ts';
 
 let exitCode = 0;
 
-export function buildProgram(io: CliIO): Command {
+type Registrar = (program: Command, ctx: CliContext, io: CliIO) => void;
+
+/**
+ * Command modules, loaded lazily: `slipway template` must not pay for the server's dependencies at start.
+ * `sole` names the one top-level command a module registers when it registers nothing else: running that
+ * command loads only its module. Any other command (and plain `--help`) loads every module, in this order
+ * (the order of `slipway --help`).
+ */
+const COMMAND_MODULES: { sole?: string; load: () => Promise<Registrar> }[] = [
+  { sole: 'up', load: async () => (await import('./commands/up.ts')).registerUpCommand },
+  { load: async () => (await import('./commands/auth.ts')).registerAuthCommands },
+  { load: async () => (await import('./commands/registry.ts')).registerRegistryCommands },
+  { load: async () => (await import('./commands/repo.ts')).registerRepoCommands },
+  { load: async () => (await import('./commands/build.ts')).registerBuildCommands },
+  { load: async () => (await import('./commands/image.ts')).registerImageCommands },
+  { load: async () => (await import('./commands/app.ts')).registerAppCommands },
+  { load: async () => (await import('./commands/cluster.ts')).registerClusterCommands },
+  {
+    sole: 'kubeconfig',
+    load: async () => (await import('./commands/kubeconfig.ts')).registerKubeconfigCommand,
+  },
+  { sole: 'import', load: async () => (await import('./commands/import.ts')).registerImportCommands },
+  { sole: 'demo', load: async () => (await import('./commands/demo.ts')).registerDemoCommand },
+  {
+    sole: 'template',
+    load: async () => {
+      const { registerTemplateCommand } = await import('./commands/template.ts');
+      return (program, _ctx, io) =>
+        registerTemplateCommand(program, {
+          stdout: (s) => io.out(s.replace(/\n$/, '')),
+          stderr: (s) => io.err(s.replace(/\n$/, '')),
+          exit: (code) => {
+            exitCode = code;
+          },
+        });
+    },
+  },
+];
+
+/** The first argument that is not an option (or option value) of the program itself. */
+function commandName(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--server' || a === '--token') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the command tree. Given the arguments about to be parsed, it loads only the module of the command
+ * they name when that is enough; without them, every command.
+ */
+export async function buildProgram(io: CliIO, argv?: string[]): Promise<Command> {
   const program = new Command('slipway');
   const ctx = createCliContext(io, () => {
     // --json may be given on the sub-command or globally.
@@ -38,24 +79,11 @@ export function buildProgram(io: CliIO): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
-  registerUpCommand(program, ctx);
-  registerAuthCommands(program, ctx);
-  registerRegistryCommands(program, ctx);
-  registerRepoCommands(program, ctx);
-  registerBuildCommands(program, ctx);
-  registerImageCommands(program, ctx);
-  registerAppCommands(program, ctx);
-  registerClusterCommands(program, ctx);
-  registerKubeconfigCommand(program, ctx);
-  registerImportCommands(program, ctx);
-  registerDemoCommand(program, ctx);
-  registerTemplateCommand(program, {
-    stdout: (s) => io.out(s.replace(/\n$/, '')),
-    stderr: (s) => io.err(s.replace(/\n$/, '')),
-    exit: (code) => {
-      exitCode = code;
-    },
-  });
+  const name = argv === undefined ? undefined : commandName(argv);
+  const sole = name === undefined ? undefined : COMMAND_MODULES.find((m) => m.sole === name);
+  const modules = sole === undefined ? COMMAND_MODULES : [sole];
+  const registrars = await Promise.all(modules.map((m) => m.load()));
+  for (const register of registrars) register(program, ctx, io);
 
   for (const cmd of program.commands) inheritSettings(cmd, io);
   return program;
@@ -76,7 +104,7 @@ export async function main(argv: string[], io?: CliIO): Promise<number> {
     err: (s) => process.stderr.write(`${s}\n`),
     env: process.env,
   };
-  const program = buildProgram(cliIO);
+  const program = await buildProgram(cliIO, argv);
   try {
     exitCode = 0;
     await program.parseAsync(argv, { from: 'user' });

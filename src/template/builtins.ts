@@ -1,7 +1,7 @@
 // text/template's predefined functions (and, or, not, len, index, slice, print*, eq..., html, js, urlquery, call).
 import { formatValue, sprint, sprintf, sprintln } from './fmt.ts';
 import { type TemplateFunction, withSignature } from './signature.ts';
-import { isGoMap, isTrue, mapGet, typeName, utf8Bytes, utf8Length } from './value.ts';
+import { GoInt64, intValue, isGoMap, isTrue, mapGet, typeName, utf8Bytes, utf8Length } from './value.ts';
 
 type BasicKind = 'invalid' | 'bool' | 'int' | 'float' | 'string' | 'other';
 
@@ -18,7 +18,7 @@ function basicKind(v: unknown): BasicKind {
     case 'undefined':
       return 'invalid';
     case 'object':
-      return v === null ? 'invalid' : 'other';
+      return v === null ? 'invalid' : v instanceof GoInt64 ? 'int' : 'other';
     default:
       return 'other';
   }
@@ -48,10 +48,13 @@ export function goEq(arg1: unknown, ...rest: unknown[]): boolean {
     } else {
       switch (k1) {
         case 'bool':
-        case 'int':
         case 'float':
         case 'string':
           truth = arg1 === arg;
+          break;
+        case 'int':
+          // Go compares every signed integer kind by value (int with int64 too).
+          truth = intValue(arg1) === intValue(arg);
           break;
         default:
           if (isNilish(arg1) || isNilish(arg)) truth = isNilish(arg1) === isNilish(arg);
@@ -80,6 +83,7 @@ export function goLt(a: unknown, b: unknown): boolean {
   if (k2 === 'invalid' || k2 === 'other') throw new Error(errBadComparisonType);
   if (k1 !== k2) throw new Error(errBadComparison);
   if (k1 === 'bool') throw new Error(errBadComparisonType);
+  if (k1 === 'int') return intValue(a)! < intValue(b)!;
   return (a as number) < (b as number);
 }
 
@@ -92,13 +96,14 @@ function lengthOf(v: unknown): bigint {
   throw new Error(`len of type ${typeName(v)}`);
 }
 
-function indexArg(index: unknown, cap: number): number {
-  if (typeof index === 'bigint') {
+function indexArg(arg: unknown, cap: number): number {
+  const index = intValue(arg);
+  if (index !== undefined) {
     if (index < 0n || index > BigInt(cap)) throw new Error(`index out of range: ${index}`);
     return Number(index);
   }
-  if (index === null || index === undefined) throw new Error('cannot index slice/array with nil');
-  throw new Error(`cannot index slice/array with type ${typeName(index)}`);
+  if (arg === null || arg === undefined) throw new Error('cannot index slice/array with nil');
+  throw new Error(`cannot index slice/array with type ${typeName(arg)}`);
 }
 
 function goIndex(item: unknown, ...indexes: unknown[]): unknown {

@@ -24,7 +24,7 @@ import {
   signatureOf,
   withSignature,
 } from './signature.ts';
-import { isGoMap, isTrue, mapGet, sortedKeys, typeName, utf8Length } from './value.ts';
+import { GoInt64, intValue, isGoMap, isTrue, mapGet, sortedKeys, typeName, utf8Length } from './value.ts';
 
 /** An execution failure with Go's message; the template set turns it into a TemplateError. */
 export class ExecFailure extends Error {
@@ -232,11 +232,18 @@ export class ExecState {
           if (!oneIteration(BigInt(i), elem, !isBytes)) break;
         }
       }
-    } else if (typeof val === 'bigint') {
+    } else if (typeof val === 'bigint' || val instanceof GoInt64) {
+      // Go 1.24's range over an integer: the values have its type (int or int64). Helm 3.17 (Go 1.23)
+      // cannot range over integers at all.
       if (decl.length > 1) this.errorf(`can't use ${val} to iterate over more than one variable`);
-      if (val > 0n) {
+      const n = intValue(val)!;
+      const wrap = val instanceof GoInt64;
+      if (n > 0n) {
         ran = true;
-        for (let i = 0n; i < val; i++) if (!oneIteration(i, i, false)) break;
+        for (let i = 0n; i < n; i++) {
+          const v = wrap ? new GoInt64(i) : i;
+          if (!oneIteration(v, v, false)) break;
+        }
       }
     } else if (isGoMap(val)) {
       const keys = sortedKeys(val);
@@ -613,8 +620,11 @@ export class ExecState {
         this.errorf(`expected float; found ${nodeString(n)}`);
         break;
       case 'int':
-      case 'int64':
         if (n.k === N.Number && n.isInt) return n.intVal;
+        this.errorf(`expected integer; found ${nodeString(n)}`);
+        break;
+      case 'int64':
+        if (n.k === N.Number && n.isInt) return new GoInt64(n.intVal);
         this.errorf(`expected integer; found ${nodeString(n)}`);
         break;
       case 'string':

@@ -1,5 +1,5 @@
 // Go's fmt package for template values: Sprint, Sprintln, Sprintf with Go's verbs, flags and error forms.
-import { isGoMap, sortedKeys, typeName, utf8Bytes, utf8Decode } from './value.ts';
+import { GoInt64, intValue, isGoMap, sortedKeys, typeName, utf8Bytes, utf8Decode } from './value.ts';
 
 interface Flags {
   plus: boolean;
@@ -215,8 +215,8 @@ export function sprintf(format: string, ...args: unknown[]): string {
 
 function intFromArg(args: unknown[], argNum: number): { n: number; ok: boolean; argNum: number } {
   if (argNum >= args.length) return { n: 0, ok: false, argNum };
-  const a = args[argNum];
-  if (typeof a === 'bigint') {
+  const a = intValue(args[argNum]);
+  if (a !== undefined) {
     const n = Number(a);
     if (n > 1e6 || n < -1e6) return { n: 0, ok: false, argNum: argNum + 1 };
     return { n, ok: true, argNum: argNum + 1 };
@@ -270,6 +270,7 @@ function printArg(v: unknown, verb: string, f: Flags, depth: number): string {
       break;
   }
   const obj = v as object;
+  if (obj instanceof GoInt64) return fmtIntVerb(obj.value, verb, f, obj);
   if (obj instanceof Uint8Array) {
     if (verb === 's' || verb === 'q' || verb === 'x' || verb === 'X')
       return fmtStringVerb(utf8Decode(obj), verb, f);
@@ -433,7 +434,8 @@ export function quoteGo(s: string, ascii = false): string {
   return out + '"';
 }
 
-function fmtIntVerb(v: bigint, verb: string, f: Flags): string {
+/** An integer verb; `orig` is the operand as given (an int64 names its type in a bad-verb message). */
+function fmtIntVerb(v: bigint, verb: string, f: Flags, orig: unknown = v): string {
   switch (verb) {
     case 'v':
     case 'd':
@@ -458,7 +460,7 @@ function fmtIntVerb(v: bigint, verb: string, f: Flags): string {
       return pad(s, f);
     }
     default:
-      return badVerb(v, verb, f);
+      return badVerb(orig, verb, f);
   }
 }
 

@@ -13,4 +13,4 @@ export type { JsonOptions } from './sprig/json.ts';
 export { formatFloat } from './fmt.ts';
 export { semverCompare, SemverVersion } from './sprig/semver.ts';
 export { formatGoLayout, parseGoDuration, formatGoDuration } from './sprig/dates.ts';
-export { isGoMap, typedSlice } from './value.ts';
+export { isGoMap, typedSlice, GoInt64, intValue, isGoInt } from './value.ts';

@@ -1,5 +1,5 @@
 // Go parameter types of template functions: text/template checks and converts arguments by them.
-import { isGoMap } from './value.ts';
+import { GoInt64, isGoMap } from './value.ts';
 
 /**
  * A Go parameter type. `any` is interface{} (nil arrives as null); `value` is reflect.Value as the
@@ -66,8 +66,9 @@ export function assignable(v: unknown, t: GoParamType): boolean {
     case 'string':
       return typeof v === 'string';
     case 'int':
-    case 'int64':
       return typeof v === 'bigint';
+    case 'int64':
+      return v instanceof GoInt64;
     case 'float64':
       return typeof v === 'number';
     case 'bool':

@@ -12,11 +12,48 @@ export type GoKind =
   | 'bool'
   | 'float64'
   | 'int'
+  | 'int64'
   | 'slice'
   | 'map'
   | 'struct'
   | 'func'
   | 'ptr';
+
+/**
+ * A Go int64. Go's int is a plain bigint; int64 is what `--set` integers, Sprig's arithmetic (add, sub, mul,
+ * div, mod, max, min, int64, toDecimal) give, and `kindOf`/`typeOf`/`%T`/`deepEqual` tell them apart.
+ * Everywhere else they behave the same: valueOf() gives the bigint, so relational operators, Number() and
+ * BigInt() work on it; intValue() reads either kind.
+ */
+export class GoInt64 {
+  readonly value: bigint;
+  constructor(value: bigint) {
+    this.value = value;
+  }
+  valueOf(): bigint {
+    return this.value;
+  }
+  toString(): string {
+    return this.value.toString();
+  }
+  /** JSON.stringify gives the number (exact within ±2^53, else its digits as a string). */
+  toJSON(): number | string {
+    const n = Number(this.value);
+    return Number.isSafeInteger(n) ? n : this.value.toString();
+  }
+}
+
+/** The integer of a Go int (bigint) or int64 (GoInt64); undefined for anything else. */
+export function intValue(v: unknown): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (v instanceof GoInt64) return v.value;
+  return undefined;
+}
+
+/** Whether a value is a Go integer of either kind. */
+export function isGoInt(v: unknown): v is bigint | GoInt64 {
+  return typeof v === 'bigint' || v instanceof GoInt64;
+}
 
 /** Marks a JS array as a typed Go slice (e.g. `[]string`) for type names in messages and typeOf. */
 export function typedSlice<T>(list: T[], goType: string): T[] {
@@ -55,6 +92,7 @@ export function kindOf(v: unknown): GoKind {
       return 'invalid';
     case 'object':
       if (v === null) return 'invalid';
+      if (v instanceof GoInt64) return 'int64';
       if (Array.isArray(v) || v instanceof Uint8Array) return 'slice';
       if (isGoMap(v)) return 'map';
       return 'struct';
@@ -80,6 +118,7 @@ export function typeName(v: unknown): string {
       return '<nil>';
     case 'object': {
       if (v === null) return '<nil>';
+      if (v instanceof GoInt64) return 'int64';
       if (Array.isArray(v)) {
         const named = (v as { [GO_TYPE]?: unknown })[GO_TYPE];
         return typeof named === 'string' ? named : '[]interface {}';
@@ -113,8 +152,11 @@ export function sortedKeys(m: Record<string, unknown> | Map<unknown, unknown>): 
 
 function compareKeys(a: unknown, b: unknown): number {
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint'))
-    return a < b ? -1 : a > b ? 1 : 0;
+  if ((typeof a === 'number' || isGoInt(a)) && (typeof b === 'number' || isGoInt(b))) {
+    const x = intValue(a) ?? (a as number);
+    const y = intValue(b) ?? (b as number);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
   const sa = String(a);
   const sb = String(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
@@ -150,6 +192,7 @@ export function isTrue(v: GoValue): boolean {
       return true;
     case 'object':
       if (v === null) return false;
+      if (v instanceof GoInt64) return v.value !== 0n;
       if (Array.isArray(v)) return v.length > 0;
       if (v instanceof Uint8Array) return v.length > 0;
       if (v instanceof Map) return v.size > 0;

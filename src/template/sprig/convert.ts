@@ -1,7 +1,7 @@
 // Value conversions Sprig relies on: spf13/cast's ToInt64/ToFloat64, Sprig's strval/strslice/empty.
 import { formatValue } from '../fmt.ts';
 import { parseGoInt } from '../parser.ts';
-import { isGoMap, typeName, utf8Decode } from '../value.ts';
+import { GoInt64, isGoMap, typeName, utf8Decode } from '../value.ts';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -36,6 +36,8 @@ export function toInt64(v: unknown): bigint {
   switch (typeof v) {
     case 'bigint':
       return v;
+    case 'object':
+      return v instanceof GoInt64 ? v.value : 0n;
     case 'number':
       return floatToInt64(v);
     case 'boolean':
@@ -55,6 +57,8 @@ export function toFloat64(v: unknown): number {
   switch (typeof v) {
     case 'bigint':
       return Number(v);
+    case 'object':
+      return v instanceof GoInt64 ? Number(v.value) : 0;
     case 'number':
       return v;
     case 'boolean':
@@ -116,6 +120,7 @@ export function isEmpty(v: unknown): boolean {
       return v === 0n;
     case 'object':
       if (v === null) return true;
+      if (v instanceof GoInt64) return v.value === 0n;
       if (Array.isArray(v) || v instanceof Uint8Array) return v.length === 0;
       if (v instanceof Map) return v.size === 0;
       if (isGoMap(v)) {
@@ -143,6 +148,7 @@ export function kindName(v: unknown): string {
       return 'func';
     case 'object':
       if (v === null) return 'invalid';
+      if (v instanceof GoInt64) return 'int64';
       if (Array.isArray(v) || v instanceof Uint8Array) return 'slice';
       if (isGoMap(v)) return 'map';
       if (v instanceof Date) return 'struct';
@@ -169,6 +175,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (a instanceof Date) return b instanceof Date && a.getTime() === b.getTime();
+  // int and int64 differ for reflect.DeepEqual even with one value.
+  if (a instanceof GoInt64) return b instanceof GoInt64 && a.value === b.value;
   if (isGoMap(a)) {
     if (!isGoMap(b)) return false;
     const ea = a instanceof Map ? [...a.entries()] : Object.entries(a);

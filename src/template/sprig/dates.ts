@@ -1,6 +1,7 @@
 // Sprig's date functions with Go's reference-time layouts ("2006-01-02 15:04:05") and durations.
 // Times are JS Dates; Go's "Local" zone is taken to be UTC so output does not depend on the host.
 import type { TemplateFunction } from '../signature.ts';
+import { GoInt64 } from '../value.ts';
 import { sig } from './strings.ts';
 
 const LONG_MONTHS = [
@@ -523,7 +524,7 @@ function fracString(v: bigint, unit: bigint): string {
 
 function toTime(date: unknown, now: () => Date): Date {
   if (date instanceof Date) return date;
-  if (typeof date === 'bigint') return new Date(Number(date) * 1000);
+  if (typeof date === 'bigint' || date instanceof GoInt64) return new Date(Number(date) * 1000);
   return now();
 }
 
@@ -600,7 +601,8 @@ export function dateFunctions(now: () => Date): Record<string, TemplateFunction>
     duration: sig(['any'])((sec: unknown) => {
       let n = 0n;
       if (typeof sec === 'string') n = /^[+-]?[0-9]+$/.test(sec) ? BigInt(sec) : 0n;
-      else if (typeof sec === 'bigint') n = sec;
+      // Sprig's type switch takes int64 only: an int (a constant, len) counts as 0.
+      else if (sec instanceof GoInt64) n = sec.value;
       return formatGoDuration(n * 1000000000n);
     }),
     durationRound: sig(['any'])((d: unknown) => {
@@ -611,7 +613,7 @@ export function dateFunctions(now: () => Date): Record<string, TemplateFunction>
         } catch {
           nanos = 0n;
         }
-      } else if (typeof d === 'bigint') nanos = d;
+      } else if (d instanceof GoInt64) nanos = d.value;
       else if (d instanceof Date) nanos = BigInt(now().getTime() - d.getTime()) * 1000000n;
       return durationRound(nanos);
     }),

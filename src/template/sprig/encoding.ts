@@ -1,6 +1,7 @@
 // Sprig's encoding, hashing and id functions (b64/b32, sha*/adler32, uuidv4, randBytes) and unsupported crypto.
 import { createCipheriv, createDecipheriv, createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
-import bcryptjs from 'bcryptjs';
+import { createRequire } from 'node:module';
+import type bcryptjsModule from 'bcryptjs';
 import type { TemplateFunction } from '../signature.ts';
 import { utf8Bytes, utf8Decode } from '../value.ts';
 import { derivePassword } from './derive-password.ts';
@@ -75,8 +76,11 @@ function adler32(s: string): bigint {
 
 const hash = (alg: string) => sig(['string'])((s: string) => createHash(alg).update(s, 'utf8').digest('hex'));
 
-/** Go's bcrypt.GenerateFromPassword at the default cost: a `$2a$10$` hash. */
+let bcryptjs: typeof bcryptjsModule | undefined;
+
+/** Go's bcrypt.GenerateFromPassword at the default cost: a `$2a$10$` hash. bcryptjs loads on first use. */
 function bcryptHash(password: string): string {
+  bcryptjs ??= createRequire(import.meta.url)('bcryptjs') as typeof bcryptjsModule;
   const salt = bcryptjs.genSaltSync(10).replace(/^\$2b\$/, '$2a$');
   return bcryptjs.hashSync(password, salt);
 }

@@ -1,5 +1,5 @@
 // Go's encoding/json Marshal for template values (sorted map keys, HTML escaping, Go's float format).
-import { isGoMap, sortedKeys, typeName } from '../value.ts';
+import { GoInt64, isGoMap, sortedKeys, typeName } from '../value.ts';
 
 export interface JsonOptions {
   escapeHtml: boolean;
@@ -46,6 +46,7 @@ function encode(v: unknown, o: JsonOptions, prefix: string, depth: number): stri
     case 'function':
       throw new Error(`json: unsupported type: ${typeName(v)}`);
     default:
+      if (v instanceof GoInt64) return v.value.toString();
       break;
   }
   if (v === null) return 'null';

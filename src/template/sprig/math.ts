@@ -1,7 +1,11 @@
 // Sprig's math functions: int64 arithmetic through cast.ToInt64, float ops through exact decimals like shopspring/decimal.
 import type { TemplateFunction } from '../signature.ts';
+import { GoInt64 } from '../value.ts';
 import { toFloat64, toInt64, wrapInt64 } from './convert.ts';
 import { sig } from './strings.ts';
+
+/** A Go int64 result (with Go's wrap-around): Sprig's integer arithmetic returns int64, not int. */
+const int64 = (v: bigint): GoInt64 => new GoInt64(wrapInt64(v));
 
 interface Decimal {
   m: bigint;
@@ -89,26 +93,26 @@ export function mathFunctions(random: () => number): Record<string, TemplateFunc
       const bb = toInt64(b);
       if (bb > aa) aa = bb;
     }
-    return aa;
+    return int64(aa);
   });
   return {
-    add1: sig(['any'])((i: unknown) => wrapInt64(toInt64(i) + 1n)),
-    add: sig([], 'any')((...i: unknown[]) => wrapInt64(i.reduce<bigint>((s, b) => s + toInt64(b), 0n))),
-    sub: sig(['any', 'any'])((a: unknown, b: unknown) => wrapInt64(toInt64(a) - toInt64(b))),
+    add1: sig(['any'])((i: unknown) => int64(toInt64(i) + 1n)),
+    add: sig([], 'any')((...i: unknown[]) => int64(i.reduce<bigint>((s, b) => s + toInt64(b), 0n))),
+    sub: sig(['any', 'any'])((a: unknown, b: unknown) => int64(toInt64(a) - toInt64(b))),
     div: sig(['any', 'any'])((a: unknown, b: unknown) => {
       const d = toInt64(b);
       if (d === 0n) throw new Error('runtime error: integer divide by zero');
-      return wrapInt64(toInt64(a) / d);
+      return int64(toInt64(a) / d);
     }),
     mod: sig(['any', 'any'])((a: unknown, b: unknown) => {
       const d = toInt64(b);
       if (d === 0n) throw new Error('runtime error: integer divide by zero');
-      return toInt64(a) % d;
+      return int64(toInt64(a) % d);
     }),
     mul: sig(
       ['any'],
       'any',
-    )((a: unknown, ...v: unknown[]) => wrapInt64(v.reduce<bigint>((p, b) => p * toInt64(b), toInt64(a)))),
+    )((a: unknown, ...v: unknown[]) => int64(v.reduce<bigint>((p, b) => p * toInt64(b), toInt64(a)))),
     randInt: sig(['int', 'int'])((min: unknown, max: unknown) => {
       const lo = min as bigint;
       const span = (max as bigint) - lo;
@@ -131,7 +135,7 @@ export function mathFunctions(random: () => number): Record<string, TemplateFunc
         const bb = toInt64(b);
         if (bb < aa) aa = bb;
       }
-      return aa;
+      return int64(aa);
     }),
     maxf: sig(
       ['any'],
@@ -151,14 +155,14 @@ export function mathFunctions(random: () => number): Record<string, TemplateFunc
       ['any', 'int'],
       'float64',
     )((a: unknown, p: unknown, ...r: unknown[]) => goRound(a, p, r.length > 0 ? (r[0] as number) : 0.5)),
-    int64: sig(['any'])((v: unknown) => toInt64(v)),
+    int64: sig(['any'])((v: unknown) => int64(toInt64(v))),
     int: sig(['any'])((v: unknown) => toInt64(v)),
     float64: sig(['any'])((v: unknown) => toFloat64(v)),
     atoi: sig(['string'])((s: string) => atoi(s)),
     toDecimal: sig(['any'])((v: unknown) => {
       const s = typeof v === 'string' ? v : String(v ?? '<nil>');
-      if (!/^[+-]?[0-7]+$/.test(s)) return 0n;
-      return BigInt.asIntN(64, BigInt(s.startsWith('-') ? '-0o' + s.slice(1) : '0o' + s.replace(/^\+/, '')));
+      if (!/^[+-]?[0-7]+$/.test(s)) return int64(0n);
+      return int64(BigInt(s.startsWith('-') ? '-0o' + s.slice(1) : '0o' + s.replace(/^\+/, '')));
     }),
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TemplateSet, sprigFunctions } from '../index.ts';
+import { GoInt64, TemplateSet, sprigFunctions } from '../index.ts';
 import { semverCompare } from './semver.ts';
 
 function sequence(values: number[]): () => number {
@@ -21,6 +21,24 @@ function render(
 const fixedNow = new Date('2024-05-06T07:08:09Z');
 
 const cases: Array<[string, string, unknown, string]> = [
+  [
+    'int and int64 keep their Go types through arithmetic and conversions',
+    '{{ typeOf 1 }} {{ typeOf (add 1 2) }} {{ kindOf .n }} {{ typeOf (int .n) }} {{ typeOf (len "ab") }} {{ printf "%T %d" (mul .n 2) (mul .n 2) }}',
+    { n: new GoInt64(4n) },
+    'int int64 int64 int int int64 8',
+  ],
+  [
+    'int and int64 compare by value; deepEqual tells them apart',
+    '{{ eq .n 4 }} {{ lt .n 5 }} {{ gt (len "abcde") .n }} {{ deepEqual .n 4 }} {{ deepEqual .n (int64 4) }} {{ empty (sub .n 4) }}',
+    { n: new GoInt64(4n) },
+    'true true true false true true',
+  ],
+  [
+    'an int64 prints, indexes, serialises and takes int64-only Sprig paths like an integer',
+    '{{ .n }} {{ index .l .n }} {{ toJson .n }} {{ duration .n }} {{ duration 4 }} {{ printf "%s" .n }}',
+    { n: new GoInt64(1n), l: ['a', 'b'] },
+    '1 b 1 1s 0s %!s(int64=1)',
+  ],
   [
     'merge keeps destination values',
     '{{ merge .a .b }}',

@@ -1,0 +1,142 @@
+// Bundles the `slipway` CLI (src/cli/main.ts and everything it imports from src/) into dist/cli/ with esbuild,
+// so a start does not compile TypeScript. Run by `npm ci` (postinstall) and `npm run build:cli`.
+// - npm packages stay external (loaded from node_modules) except a few small pure-JS ones the start needs.
+// - Commands that main.ts imports lazily become chunks of their own: `slipway template` never loads the
+//   server's dependencies.
+// - Paths that source files build from import.meta (data files, web/dist, package.json) keep pointing into
+//   the source tree: each `import.meta.url`/`dirname`/`filename` of a file under src/ is rewritten to that
+//   file's original location, resolved against the bundle's own location at run time.
+// bin/slipway.mjs runs the bundle only while it is newer than every source file listed in inputs.json.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+// --outdir DIR builds elsewhere (the bundle test builds into a temporary directory).
+const outArg = process.argv.indexOf('--outdir');
+const outdir = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(root, 'dist', 'cli');
+
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch {
+  console.warn('slipway: esbuild not installed; the CLI runs from source through tsx');
+  process.exit(0);
+}
+
+const toPosix = (p) => p.split(sep).join('/');
+
+/** Rewrites import.meta in files under src/ to their source location (helpers defined in the banner). */
+const sourceLocation = {
+  name: 'slipway-source-location',
+  setup(build) {
+    // Source modules have no import-time side effects that matter: a module none of whose exports a chunk
+    // uses stays out of it (so the CLI's start does not load the logger's pino through core/index.ts).
+    build.onResolve({ filter: /^\.\.?\/.*\.ts$/ }, (args) => {
+      const path = resolve(args.resolveDir, args.path);
+      if (!toPosix(relative(root, path)).startsWith('src/') || !existsSync(path)) return undefined;
+      return { path, sideEffects: false };
+    });
+    build.onLoad({ filter: /\.ts$/ }, (args) => {
+      const rel = toPosix(relative(root, args.path));
+      if (rel.startsWith('..') || rel.startsWith('node_modules/')) return undefined;
+      let text = readFileSync(args.path, 'utf8');
+      if (text.includes('import.meta')) {
+        const file = JSON.stringify(rel);
+        const dir = JSON.stringify(toPosix(dirname(rel)));
+        text = text
+          .replaceAll('import.meta.url', `__slipwaySourceUrl(${file})`)
+          .replaceAll('import.meta.dirname', `__slipwaySourcePath(${dir})`)
+          .replaceAll('import.meta.filename', `__slipwaySourcePath(${file})`);
+      }
+      return { contents: text, loader: 'ts' };
+    });
+  },
+};
+
+/**
+ * npm packages that source modules import statically but use only inside functions: the bundle loads them on
+ * first call instead of at start (pino through core/index.ts would otherwise load with every command).
+ * Package name -> the named function exports that stand in for the real ones.
+ */
+const LAZY_PACKAGES = { pino: ['pino'] };
+
+const lazyPackages = {
+  name: 'slipway-lazy-packages',
+  setup(build) {
+    const filter = new RegExp(`^(${Object.keys(LAZY_PACKAGES).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({
+      path: args.path,
+      namespace: 'slipway-lazy',
+      pluginData: { importer: toPosix(relative(root, args.importer)) },
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'slipway-lazy' }, (args) => {
+      const from = JSON.stringify(args.pluginData.importer);
+      const pkg = JSON.stringify(args.path);
+      const lines = [
+        "import { createRequire } from 'node:module';",
+        'let loaded;',
+        `const load = () => (loaded ??= createRequire(__slipwaySourceUrl(${from}))(${pkg}));`,
+        ...LAZY_PACKAGES[args.path].map(
+          (name) => `export function ${name}(...args) { return load().${name}(...args); }`,
+        ),
+      ];
+      return { contents: lines.join('\n'), loader: 'js', resolveDir: root };
+    });
+  },
+};
+
+/**
+ * Pure-JS packages bundled in: the CLI's start needs them, and loading them from node_modules costs a module
+ * resolution per file (yaml has ~80). Every other package stays external and loads from node_modules.
+ */
+const BUNDLED_PACKAGES = new Set(['yaml', 'commander']);
+
+const externalPackages = {
+  name: 'slipway-external-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.namespace === 'slipway-lazy') return undefined;
+      const name = args.path.startsWith('@')
+        ? args.path.split('/').slice(0, 2).join('/')
+        : args.path.split('/')[0];
+      return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
+// `require` serves the bundled CommonJS packages' requires of Node built-ins (ESM output has none; no source
+// module may declare a top-level `require`).
+const banner = [
+  "import { createRequire as __slipwayCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __slipwayFileURLToPath } from 'node:url';",
+  'const require = __slipwayCreateRequire(import.meta.url);',
+  `const __slipwayRoot = new URL(${JSON.stringify(`${toPosix(relative(outdir, root))}/`)}, import.meta.url);`,
+  'const __slipwaySourceUrl = (p) => new URL(p, __slipwayRoot).href;',
+  'const __slipwaySourcePath = (p) => __slipwayFileURLToPath(new URL(p, __slipwayRoot));',
+].join('\n');
+
+rmSync(outdir, { recursive: true, force: true });
+const started = Date.now();
+const result = await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunk-[hash]',
+  banner: { js: banner },
+  sourcemap: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [sourceLocation, lazyPackages, externalPackages],
+});
+const inputs = Object.keys(result.metafile.inputs)
+  .filter((p) => p.startsWith('src/'))
+  .sort();
+// Written last: its presence means a complete build. Times are the build's start, so a file saved while
+// the build ran counts as newer.
+writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs }, null, 1)}\n`);

@@ -1,0 +1,69 @@
+// The bundled CLI (scripts/build-cli.mjs, what `npm ci` builds into dist/cli/ and bin/slipway.mjs runs):
+// built into a temporary directory, run as plain node (no TypeScript loader), it prints what the source
+// CLI prints.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { absoluteArgs, listCases, type RunResult, runSlipway } from './corpus.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const skip = existsSync(join(root, 'node_modules', 'esbuild')) ? false : 'esbuild not installed';
+const RUN_MAIN =
+  'const { main } = await import(process.argv[1]); process.exitCode = await main(process.argv.slice(2));';
+
+function run(args: string[], cwd = root): Promise<RunResult & { code: number | null }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, NODE_OPTIONS: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => done({ ok: code === 0, code, stdout, stderr }));
+  });
+}
+
+describe('bundled CLI', { skip }, () => {
+  // Inside the checkout (.tmp/ is git-ignored), so the bundle's external packages resolve from node_modules.
+  mkdirSync(join(root, '.tmp'), { recursive: true });
+  const outdir = mkdtempSync(join(root, '.tmp', 'cli-bundle-'));
+  const bundle = (args: string[]) =>
+    run(['--input-type=module', '-e', RUN_MAIN, pathToFileURL(join(outdir, 'main.mjs')).href, ...args]);
+
+  before(async () => {
+    const built = await run([join(root, 'scripts', 'build-cli.mjs'), '--outdir', outdir]);
+    assert.equal(built.code, 0, built.stderr);
+    assert.ok(existsSync(join(outdir, 'inputs.json')), 'the build lists its inputs');
+  });
+  after(() => rmSync(outdir, { recursive: true, force: true }));
+
+  test('--help lists the commands; template --help shows its flags', async () => {
+    const top = await bundle(['--help']);
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /Usage: slipway/);
+    for (const name of ['up', 'template', 'login']) assert.match(top.stdout, new RegExp(`\\n  ${name}\\b`));
+    const sub = await bundle(['template', '--help']);
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.match(sub.stdout, /Usage: slipway template/);
+    assert.match(sub.stdout, /--set-json/);
+  });
+
+  const cases = listCases().filter((c) =>
+    ['basic', 'files', 'library', 'tgz-subchart', 'required'].includes(c.name),
+  );
+  for (const c of cases) {
+    test(`template ${c.name} prints what the source CLI prints`, async () => {
+      const want = await runSlipway(c);
+      const got = await bundle(['template', c.release, join(c.dir, c.chart), ...absoluteArgs(c)]);
+      assert.equal(got.ok, want.ok, got.stderr);
+      assert.equal(got.stdout, want.stdout);
+      if (!want.ok) assert.equal(got.stderr.trim(), want.stderr.trim());
+    });
+  }
+});
