@@ -17,6 +17,7 @@ import {
   ValidationError,
 } from '../core/index.ts';
 import { type GitPushEvent, type GitService, parseRepoName, runGit, ZERO_SHA } from '../git/index.ts';
+import { parseImageReference, RegistryClient, type RegistryCredentials, referenceOf } from '../oci/index.ts';
 import type { Store } from '../store/index.ts';
 import { BuildLog } from './build-log.ts';
 import {
@@ -30,7 +31,6 @@ import {
 import { type CredentialStore, secretStrings } from './credentials.ts';
 import type { Executor } from './executor.ts';
 import { LogMasker } from './mask.ts';
-import { parseImageRef, RegistryClient, type RegistryCredentials } from './oci-client.ts';
 import type { ImageCache, PreparedImage } from './rootfs.ts';
 import { mergePipelines, PIPELINE_FILE, parsePipeline } from './spec.ts';
 import type { PipelineSpec, StageSpec, StepSpec } from './spec-types.ts';
@@ -958,7 +958,7 @@ export class PipelineEngine {
         const contextDir = inside(state.ws, step.context, 'context');
         const dockerfile = inside(contextDir, step.dockerfile, 'dockerfile');
         const host = this.#registryHost();
-        const ref = parseImageRef(step.image, host);
+        const ref = parseImageReference(step.image, { defaultRegistry: host });
         const refs = step.tags.map((t) => `${ref.registry}/${ref.repository}:${expandTag(t, facts)}`);
         write(`Building ${refs.join(', ')}\n`);
         const creds = await this.#registryAuth(step.credentials);
@@ -977,9 +977,12 @@ export class PipelineEngine {
         return;
       }
       case 'image-push': {
-        const source = step.image
-          ? { ...parseImageRef(step.image, this.#registryHost()), digest: undefined as string | undefined }
-          : state.last.image;
+        const named = step.image
+          ? parseImageReference(step.image, { defaultRegistry: this.#registryHost() })
+          : undefined;
+        const source = named
+          ? { registry: named.registry, repository: named.repository, reference: referenceOf(named) }
+          : state.last.image && { ...state.last.image, reference: state.last.image.digest };
         if (!source)
           throw new StepFailure(
             'image-push needs an image: build one first with image-build, or name one with image:',
@@ -987,11 +990,7 @@ export class PipelineEngine {
         const tags = step.tags.map((t) => expandTag(t, facts));
         const creds = await this.#registryAuth(step.credentials);
         const client = new RegistryClient(creds ? { credentials: creds } : {});
-        const from = source.digest ?? ('reference' in source ? String(source.reference) : 'latest');
-        const digest = await client.addTags(
-          { registry: source.registry, repository: source.repository, reference: from },
-          tags,
-        );
+        const digest = await client.addTags(source.registry, source.repository, source.reference, tags);
         for (const t of tags) state.images.push(`${source.registry}/${source.repository}:${t}@${digest}`);
         write(`Tagged ${source.repository}@${digest} as ${tags.join(', ')}\n`);
         return;
