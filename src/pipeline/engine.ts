@@ -2,6 +2,7 @@
 // them per pipeline (transactionally, only ever up), runs stages and steps, stores logs and state, and
 // marks builds that were running when the process died as interrupted.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, relative, resolve as resolvePath } from 'node:path';
 import { type AuthService, type Action, can, type Resource, SYSTEM, type Subject } from '../auth/index.ts';
 import {
@@ -32,6 +33,7 @@ import { type CredentialStore, secretStrings } from './credentials.ts';
 import type { Executor } from './executor.ts';
 import { LogMasker } from './mask.ts';
 import type { ImageCache, PreparedImage } from './rootfs.ts';
+import { shellQuote } from './shell-pool.ts';
 import { mergePipelines, PIPELINE_FILE, parsePipeline } from './spec.ts';
 import type { PipelineSpec, StageSpec, StepSpec } from './spec-types.ts';
 import {
@@ -108,6 +110,8 @@ export interface EngineOptions {
   dataDir: string;
   publicUrl: () => string;
   executor: Executor;
+  /** Runs Slipway's own commands on this machine (checkouts); default: `executor`. */
+  host?: Executor;
   credentials: CredentialStore;
   images: ImageCache;
   values: ValuesEditor;
@@ -217,6 +221,8 @@ export class PipelineEngine {
       for (const a of r.approvals) a.reject(new Error('shutdown'));
     }
     await Promise.allSettled([...this.#pending]);
+    this.#o.executor.close?.();
+    this.#o.host?.close?.();
   }
 
   #track<T>(p: Promise<T>): void {
@@ -601,9 +607,20 @@ export class PipelineEngine {
     const log = new BuildLog(dir, this.#o.events, repo, number);
     const stages: StageRecord[] = spec.stages.map(initStage);
     const images: string[] = [];
-    const save = () =>
+    // Stage and step changes within one turn of the event loop make one write of the build's row.
+    let saveQueued = false;
+    const saveNow = () => {
+      saveQueued = false;
       this.#update(repo, number, { stages: JSON.stringify(stages), images: JSON.stringify(images) });
-    save();
+    };
+    const save = () => {
+      if (saveQueued) return;
+      saveQueued = true;
+      setImmediate(() => {
+        if (saveQueued) saveNow();
+      });
+    };
+    saveNow();
     const startedBuild = this.getBuild(repo, number);
     this.#emitStatus(startedBuild);
     this.#reportCommitStatus(startedBuild);
@@ -675,7 +692,7 @@ export class PipelineEngine {
           : describeError(signal.reason);
         if (this.#stopping && !running.cancelledBy) {
           // Shutdown: leave the build running in the database; the next start marks it interrupted.
-          save();
+          saveNow();
           return;
         }
         status = running.cancelledBy ? 'cancelled' : 'failed';
@@ -694,10 +711,14 @@ export class PipelineEngine {
       log.write(`ERROR: ${error}\n`);
     } finally {
       rmSync(secretsDir, { recursive: true, force: true });
-      rmSync(ws, { recursive: true, force: true });
+      // The workspace (a clone, build outputs) can be large: removed without blocking the event loop.
+      await rm(ws, { recursive: true, force: true }).catch((err) =>
+        this.#o.logger.warn({ err: describeError(err), repo, number }, 'cannot remove a build workspace'),
+      );
     }
     log.write(`Finished: ${status.toUpperCase()}${error ? ` (${error})` : ''}\n`);
     log.close();
+    saveQueued = false;
     this.#update(repo, number, {
       status,
       finished_at: new Date().toISOString(),
@@ -930,21 +951,26 @@ export class PipelineEngine {
         return;
       }
       case 'checkout': {
+        // One shell command on a reused shell: a local clone that borrows the repository's objects
+        // (--shared: nothing copied; all branches as origin/*, tags) and a detached checkout of the commit.
         const src = this.#o.git.repoPath(state.repo);
-        const run = async (args: string[]) => {
-          const r = await runGit(args, { cwd: state.ws, allowFailure: true });
-          if (r.code !== 0) throw new StepFailure(`git ${args[0]} failed: ${r.stderr.trim()}`);
-        };
-        await run(['init', '-q', '.']);
-        await run([
-          'fetch',
-          '-q',
-          '--no-tags',
-          src,
-          '+refs/heads/*:refs/remotes/origin/*',
-          '+refs/tags/*:refs/tags/*',
-        ]);
-        await run(['-c', 'advice.detachedHead=false', 'checkout', '-q', '-f', '--detach', state.facts.sha]);
+        let out = '';
+        const res = await (this.#o.host ?? this.#o.executor).run({
+          command: `git clone -q --shared --no-checkout -- ${shellQuote(src)} . && git -c advice.detachedHead=false checkout -q -f --detach ${shellQuote(state.facts.sha)}`,
+          cwd: state.ws,
+          env: {
+            PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+            HOME: state.ws,
+            GIT_TERMINAL_PROMPT: '0',
+            LANG: 'C.UTF-8',
+          },
+          signal: state.signal,
+          onOutput: (s) => {
+            out += s;
+          },
+        });
+        if (res.killed) throw new StepFailure('Checkout killed');
+        if (res.exitCode !== 0) throw new StepFailure(`git checkout failed: ${out.trim().slice(-2000)}`);
         write(
           `Checked out ${state.facts.sha.slice(0, 12)} (${state.facts.branch ?? state.facts.tag ?? ''})\n`,
         );

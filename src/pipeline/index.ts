@@ -91,6 +91,7 @@ export interface PipelineModule {
 export function createPipelines(deps: PipelineDeps): PipelineModule {
   const credentials = new CredentialStore(deps.store, openSecretBox(deps.dataDir));
   const publicUrl = () => deps.publicUrl;
+  const host = createLocalExecutor();
   const engine = new PipelineEngine({
     store: deps.store,
     events: deps.events,
@@ -99,7 +100,8 @@ export function createPipelines(deps: PipelineDeps): PipelineModule {
     git: deps.git,
     dataDir: deps.dataDir,
     publicUrl,
-    executor: deps.executor ?? createLocalExecutor(),
+    executor: deps.executor ?? host,
+    host,
     credentials,
     images: new ImageCache({
       dir: join(deps.dataDir, 'builds', '.images'),
