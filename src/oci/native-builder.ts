@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { InputError, NotFoundError, NotImplementedError } from '../core/index.ts';
-import { type BuildContext, loadBuildContext } from './build-context.ts';
+import { type BuildContext, loadBuildContext, readDockerfile } from './build-context.ts';
 import { sha256Digest } from './digest.ts';
 import {
   type Dockerfile,
@@ -132,19 +132,7 @@ export class NativeBuilder implements ImageBuilder {
 
   async build(options: BuildOptions): Promise<BuildResult> {
     const log = options.onLog ?? (() => {});
-    const dockerfilePath = options.dockerfile
-      ? isAbsolute(options.dockerfile)
-        ? options.dockerfile
-        : join(options.contextDir, options.dockerfile)
-      : join(options.contextDir, 'Dockerfile');
-    let text: string;
-    try {
-      text = await readFile(dockerfilePath, 'utf8');
-    } catch {
-      throw new InputError(`Cannot read Dockerfile "${dockerfilePath}"`, {
-        location: { file: dockerfilePath },
-      });
-    }
+    const { file: dockerfilePath, text } = await readDockerfile(options);
     const df = parseDockerfile(text, { file: dockerfilePath });
     const why = nativeUnsupportedReason(df, options.target);
     if (why) throw new NotImplementedError(why);

@@ -3,6 +3,7 @@
 // marks builds that were running when the process died as interrupted.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve as resolvePath } from 'node:path';
 import { type AuthService, type Action, can, type Resource, SYSTEM, type Subject } from '../auth/index.ts';
 import {
@@ -65,6 +66,9 @@ const MIGRATIONS = [
      created_at TEXT NOT NULL, created_by TEXT NOT NULL);`,
 ];
 
+/** Builds at once by default: one per core (at least 2); steps mostly wait on their processes. */
+const DEFAULT_GLOBAL_CONCURRENCY = Math.max(2, availableParallelism());
+
 interface BuildRow {
   repo: string;
   number: number;
@@ -118,7 +122,7 @@ export interface EngineOptions {
   imageBuilder?: ImageBuilder;
   /** Credentials for Slipway's own registry (image builds and tags) when a step names none. */
   registryCredentials?: () => Promise<RegistryCredentials | undefined>;
-  /** Builds that may run at once over all pipelines (default 4). */
+  /** Builds that may run at once over all pipelines (default: the number of cores, at least 2). */
   globalConcurrency?: number;
   /** HTTP client for commit statuses (tests pass their own). */
   fetch?: typeof fetch;
@@ -307,33 +311,41 @@ export class PipelineEngine {
   async onPush(event: GitPushEvent): Promise<BuildRecord | undefined> {
     if (event.after === ZERO_SHA) return undefined;
     if (!event.ref.startsWith('refs/heads/') && !event.ref.startsWith('refs/tags/')) return undefined;
-    let spec: PipelineSpec | undefined;
-    try {
-      spec = await this.#loadSpec(event.repo, event.after);
-    } catch (err) {
-      if (!isSlipwayError(err) || err.status >= 500) throw err;
-      // An invalid pipeline file cannot say which refs it wants, so every push gets a failed build that says why.
-      this.#saveDef(event.repo, undefined, err.message);
-      return this.#createBuild({
-        repo: event.repo,
-        ref: event.ref,
-        sha: event.after,
-        trigger: 'push',
-        who: event.pusher,
-        error: err.message,
-      });
-    }
-    if (!spec) return undefined;
-    this.#saveDef(event.repo, spec, undefined);
-    if (!matchesTrigger(spec, event.ref)) return undefined;
-    return this.#createBuild({
+    const build = {
       repo: event.repo,
       ref: event.ref,
       sha: event.after,
-      trigger: 'push',
+      trigger: 'push' as const,
       who: event.pusher,
-      spec,
-    });
+    };
+    // An invalid pipeline file cannot say which refs it wants, so every push gets a failed build that says why.
+    const loaded = await this.#loadSpecOrFail(build);
+    if (!loaded || 'failed' in loaded) return loaded?.failed;
+    const { spec } = loaded;
+    this.#saveDef(event.repo, spec, undefined);
+    if (!matchesTrigger(spec, event.ref)) return undefined;
+    return this.#createBuild({ ...build, spec });
+  }
+
+  /**
+   * The pipeline at a build's commit; when the file is invalid (a 4xx error), a failed build that
+   * says why instead. Undefined when there is no pipeline file.
+   */
+  async #loadSpecOrFail(build: {
+    repo: string;
+    ref: string;
+    sha: string;
+    trigger: BuildTrigger;
+    who: string;
+  }): Promise<{ spec: PipelineSpec } | { failed: BuildRecord } | undefined> {
+    try {
+      const spec = await this.#loadSpec(build.repo, build.sha);
+      return spec && { spec };
+    } catch (err) {
+      if (!isSlipwayError(err) || err.status >= 500) throw err;
+      if (build.trigger === 'push') this.#saveDef(build.repo, undefined, err.message);
+      return { failed: this.#createBuild({ ...build, error: err.message }) };
+    }
   }
 
   #createBuild(input: {
@@ -401,27 +413,17 @@ export class PipelineEngine {
         `${name} has no ${options.branch ? `branch "${options.branch}"` : `ref "${target}"`}`,
       );
     const fullRef = ref ?? (await this.#headRef(name));
-    let spec: PipelineSpec | undefined;
-    try {
-      spec = await this.#loadSpec(name, sha);
-    } catch (err) {
-      if (!isSlipwayError(err) || err.status >= 500) throw err;
-      return this.#createBuild({
-        repo: name,
-        ref: fullRef,
-        sha,
-        trigger: 'manual',
-        who: options.who,
-        error: err.message,
-      });
-    }
-    if (!spec) throw new NotFoundError(`${name} has no ${PIPELINE_FILE} at ${target}`);
+    const build = { repo: name, ref: fullRef, sha, trigger: 'manual' as const, who: options.who };
+    const loaded = await this.#loadSpecOrFail(build);
+    if (loaded && 'failed' in loaded) return loaded.failed;
+    if (!loaded) throw new NotFoundError(`${name} has no ${PIPELINE_FILE} at ${target}`);
+    const { spec } = loaded;
     if (!spec.triggers.manual)
       throw new NotAllowedError(
         `The pipeline of ${name} does not allow manual runs (triggers.manual: false)`,
       );
     this.#saveDef(name, spec, undefined);
-    return this.#createBuild({ repo: name, ref: fullRef, sha, trigger: 'manual', who: options.who, spec });
+    return this.#createBuild({ ...build, spec });
   }
 
   async #headRef(repo: string): Promise<string> {
@@ -434,22 +436,11 @@ export class PipelineEngine {
   /** Queues a new build of the same commit and ref. */
   async rerun(repo: string, number: number, who: string): Promise<BuildRecord> {
     const old = this.getBuild(repo, number);
-    let spec: PipelineSpec | undefined;
-    try {
-      spec = await this.#loadSpec(old.repo, old.sha);
-    } catch (err) {
-      if (!isSlipwayError(err) || err.status >= 500) throw err;
-      return this.#createBuild({
-        repo: old.repo,
-        ref: old.ref,
-        sha: old.sha,
-        trigger: 'rerun',
-        who,
-        error: err.message,
-      });
-    }
-    if (!spec) throw new NotFoundError(`${old.repo} has no ${PIPELINE_FILE} at ${old.sha}`);
-    return this.#createBuild({ repo: old.repo, ref: old.ref, sha: old.sha, trigger: 'rerun', who, spec });
+    const build = { repo: old.repo, ref: old.ref, sha: old.sha, trigger: 'rerun' as const, who };
+    const loaded = await this.#loadSpecOrFail(build);
+    if (loaded && 'failed' in loaded) return loaded.failed;
+    if (!loaded) throw new NotFoundError(`${old.repo} has no ${PIPELINE_FILE} at ${old.sha}`);
+    return this.#createBuild({ ...build, spec: loaded.spec });
   }
 
   /** Cancels a queued or running build; running steps are killed with their whole process tree. */
@@ -571,7 +562,7 @@ export class PipelineEngine {
 
   #pump(): void {
     if (this.#stopping) return;
-    const limit = this.#o.globalConcurrency ?? 4;
+    const limit = this.#o.globalConcurrency ?? DEFAULT_GLOBAL_CONCURRENCY;
     if (this.#running.size >= limit) return;
     const queued = this.#o.store.db
       .prepare<[], BuildRow>("SELECT * FROM pipeline_builds WHERE status = 'queued' ORDER BY seq")

@@ -74,7 +74,7 @@ export interface PipelineDeps {
   /** Credentials for Slipway's own registry when a step names none. */
   registryCredentials?: () => Promise<RegistryCredentials | undefined>;
   executor?: Executor;
-  /** Builds that may run at once over all pipelines (default 4). */
+  /** Builds that may run at once over all pipelines (default: the number of cores, at least 2). */
   globalConcurrency?: number;
   fetch?: typeof fetch;
 }
