@@ -1,4 +1,6 @@
 // Image resolution for the simulated kubelet: does `image` exist in its registry (OCI distribution API)?
+import { AuthenticationError, NotAllowedError } from '../core/index.ts';
+import { type ImageReference, parseImageReference, RegistryClient, referenceOf } from '../oci/index.ts';
 
 export type ImageResolution = { ok: true; digest?: string | undefined } | { ok: false; message: string };
 
@@ -14,107 +16,47 @@ export interface ImageRef {
   reference: string;
 }
 
-/** Splits `host/repo:tag` / `repo@sha256:…` with Docker Hub defaults. */
+/**
+ * Splits `host/repo:tag` / `repo@sha256:…` with Docker Hub defaults (host `registry-1.docker.io`,
+ * `library/` for one-part names). Never throws: an invalid reference gives host `''`.
+ */
 export function parseImageRef(image: string): ImageRef {
-  let rest = image;
-  let host = 'registry-1.docker.io';
-  const first = rest.split('/')[0] ?? '';
-  if (rest.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) {
-    host = first;
-    rest = rest.slice(first.length + 1);
+  let ref: ImageReference;
+  try {
+    ref = parseImageReference(image);
+  } catch {
+    return { host: '', repository: image, reference: '' };
   }
-  let reference = 'latest';
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    reference = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  } else {
-    const colon = rest.lastIndexOf(':');
-    if (colon >= 0) {
-      reference = rest.slice(colon + 1);
-      rest = rest.slice(0, colon);
-    }
-  }
-  if (host === 'registry-1.docker.io' && !rest.includes('/')) rest = `library/${rest}`;
-  if (host === 'docker.io' || host === 'index.docker.io') host = 'registry-1.docker.io';
-  return { host, repository: rest, reference };
+  return {
+    host: ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry,
+    repository: ref.repository,
+    reference: referenceOf(ref),
+  };
 }
 
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-
-/** The default resolver: HEAD `/v2/<name>/manifests/<ref>` (plain http for localhost), with bearer-token challenge. */
+/** The default resolver: HEAD the manifest (plain http for localhost), answering auth challenges. */
 export function registryResolver(options: { timeoutMs?: number } = {}): ImageResolver {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const timedFetch: typeof fetch = (url, init) =>
+    fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   return async (image, pullSecrets = []) => {
-    let ref: ImageRef;
+    const ref = parseImageRef(image);
+    if (!ref.host) return { ok: false, message: `invalid image reference "${image}"` };
+    const credentials = pullSecrets[0];
+    const client = new RegistryClient({ fetch: timedFetch, ...(credentials ? { credentials } : {}) });
+    const failed = `failed to resolve reference "${image}"`;
     try {
-      ref = parseImageRef(image);
-    } catch {
-      return { ok: false, message: `invalid image reference "${image}"` };
-    }
-    const local = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(ref.host);
-    const url = `${local ? 'http' : 'https'}://${ref.host}/v2/${ref.repository}/manifests/${ref.reference}`;
-    const basic = pullSecrets[0]
-      ? `Basic ${Buffer.from(`${pullSecrets[0].username}:${pullSecrets[0].password}`).toString('base64')}`
-      : undefined;
-    try {
-      let res = await fetch(url, {
-        method: 'HEAD',
-        headers: { accept: ACCEPT, ...(basic ? { authorization: basic } : {}) },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (res.status === 401) {
-        const challenge = res.headers.get('www-authenticate') ?? '';
-        const m = /^Bearer\s+(.*)$/i.exec(challenge);
-        if (m) {
-          const params = Object.fromEntries(
-            [...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]),
-          );
-          const tokenUrl = new URL(params.realm ?? '');
-          if (params.service) tokenUrl.searchParams.set('service', params.service);
-          tokenUrl.searchParams.set('scope', params.scope ?? `repository:${ref.repository}:pull`);
-          const tr = await fetch(tokenUrl, {
-            headers: basic ? { authorization: basic } : {},
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-          if (tr.ok) {
-            const body = (await tr.json()) as { token?: string; access_token?: string };
-            const token = body.token ?? body.access_token;
-            res = await fetch(url, {
-              method: 'HEAD',
-              headers: { accept: ACCEPT, authorization: `Bearer ${token}` },
-              signal: AbortSignal.timeout(timeoutMs),
-            });
-          }
-        } else if (basic === undefined && /^Basic/i.test(challenge)) {
-          return {
-            ok: false,
-            message: `failed to resolve reference "${image}": pull access denied, repository does not exist or may require authorization: authorization failed`,
-          };
-        }
-      }
-      if (res.ok) return { ok: true, digest: res.headers.get('docker-content-digest') ?? undefined };
-      if (res.status === 404)
-        return { ok: false, message: `failed to resolve reference "${image}": ${image}: not found` };
-      if (res.status === 401 || res.status === 403)
+      const head = await client.headManifest(ref.host, ref.repository, ref.reference);
+      if (head) return { ok: true, digest: head.digest || undefined };
+      return { ok: false, message: `${failed}: ${image}: not found` };
+    } catch (err) {
+      if (err instanceof AuthenticationError || err instanceof NotAllowedError) {
         return {
           ok: false,
-          message: `failed to resolve reference "${image}": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed`,
+          message: `${failed}: pull access denied, repository does not exist or may require authorization: ${err.message}`,
         };
-      return {
-        ok: false,
-        message: `failed to resolve reference "${image}": unexpected status from HEAD request to ${url}: ${res.status}`,
-      };
-    } catch (err) {
-      return {
-        ok: false,
-        message: `failed to resolve reference "${image}": failed to do request: ${(err as Error).message}`,
-      };
+      }
+      return { ok: false, message: `${failed}: ${(err as Error).message}` };
     }
   };
 }

@@ -1,6 +1,7 @@
 // The build context on disk: the files a Dockerfile may COPY, after .dockerignore.
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
+import { InputError } from '../core/index.ts';
 import { type IgnoreMatcher, parseDockerignore } from './dockerignore.ts';
 
 export interface ContextEntry {
@@ -18,6 +19,24 @@ export interface BuildContext {
   entries: Map<string, ContextEntry>;
   ignore: IgnoreMatcher;
   read(path: string): Promise<Buffer>;
+}
+
+/** Reads a build's Dockerfile: `dockerfile` (relative to the context) or `<context>/Dockerfile`. */
+export async function readDockerfile(options: {
+  contextDir: string;
+  dockerfile?: string | undefined;
+}): Promise<{ file: string; text: string }> {
+  const { contextDir, dockerfile } = options;
+  const file = dockerfile
+    ? isAbsolute(dockerfile)
+      ? dockerfile
+      : join(contextDir, dockerfile)
+    : join(contextDir, 'Dockerfile');
+  try {
+    return { file, text: await readFile(file, 'utf8') };
+  } catch {
+    throw new InputError(`Cannot read Dockerfile "${file}"`, { location: { file } });
+  }
 }
 
 /** Walks `dir`, dropping what `.dockerignore` (if present) excludes. */

@@ -5,6 +5,7 @@ import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { InputError, NotImplementedError, UnavailableError } from '../core/index.ts';
+import { readDockerfile } from './build-context.ts';
 import { parseDockerfile } from './dockerfile.ts';
 import type { BuildOptions, BuildResult, ImageBuilder, ImageConfig } from './image-builder.ts';
 import { NativeBuilder, type NativeBuilderOptions, nativeUnsupportedReason } from './native-builder.ts';
@@ -103,13 +104,9 @@ export class BuildahBuilder implements ImageBuilder {
     }
     const log = options.onLog ?? (() => {});
     if (options.tags.length === 0) throw new InputError('buildah builds need at least one tag');
-    const dockerfile = options.dockerfile
-      ? isAbsolute(options.dockerfile)
-        ? options.dockerfile
-        : join(options.contextDir, options.dockerfile)
-      : join(options.contextDir, 'Dockerfile');
+    const { file: dockerfile, text } = await readDockerfile(options);
     // Parse first so a malformed file gets our file:line error rather than buildah's.
-    parseDockerfile(await readFile(dockerfile, 'utf8'), { file: dockerfile });
+    parseDockerfile(text, { file: dockerfile });
     const refs = options.tags.map((t) => parseImageReference(t));
     const creds = (host: string) =>
       typeof options.credentials === 'function' ? options.credentials(host) : options.credentials;
@@ -213,17 +210,7 @@ export function createImageBuilder(options: AutoBuilderOptions = {}): ImageBuild
   });
   return {
     async build(build: BuildOptions): Promise<BuildResult> {
-      const file = build.dockerfile
-        ? isAbsolute(build.dockerfile)
-          ? build.dockerfile
-          : join(build.contextDir, build.dockerfile)
-        : join(build.contextDir, 'Dockerfile');
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch {
-        throw new InputError(`Cannot read Dockerfile "${file}"`, { location: { file } });
-      }
+      const { file, text } = await readDockerfile(build);
       const why = nativeUnsupportedReason(parseDockerfile(text, { file }), build.target);
       if (!why) return native.build(build);
       if (!(await findExecutable(options.buildah?.buildah ?? 'buildah'))) {

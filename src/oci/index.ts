@@ -3,8 +3,8 @@
 export { sha256Digest, isDigest, tryParseDigest } from './digest.ts';
 export type { Digest } from './digest.ts';
 export { MEDIA_TYPES, MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES, isIndexMediaType } from './media-types.ts';
-export { parseImageReference, formatImageReference } from './reference.ts';
-export type { ImageReference } from './reference.ts';
+export { parseImageReference, formatImageReference, referenceOf } from './reference.ts';
+export type { ImageReference, ParseImageReferenceOptions } from './reference.ts';
 export { parseDockerfile, expandWord, splitWords, unquote, parseDuration } from './dockerfile.ts';
 export type {
   Dockerfile,
@@ -17,7 +17,7 @@ export type {
 } from './dockerfile.ts';
 export { parseDockerignore } from './dockerignore.ts';
 export type { IgnoreMatcher } from './dockerignore.ts';
-export { RegistryClient, parseAuthChallenge, fallbackTag } from './registry-client.ts';
+export { RegistryClient, parseAuthChallenge, fallbackTag, hostArchitecture } from './registry-client.ts';
 export type {
   RegistryClientOptions,
   RegistryCredentials,
@@ -26,6 +26,7 @@ export type {
   ImageManifest,
   ImageIndex,
   FetchedManifest,
+  FetchedImageManifest,
 } from './registry-client.ts';
 export { writeTar, writeTarChunks, gzipReproducible, gzipLayer } from './tar-writer.ts';
 export type { TarEntry } from './tar-writer.ts';

@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, posix } from 'node:path';
-import { InputError, NotImplementedError } from '../core/index.ts';
-import { type BuildContext, loadBuildContext } from './build-context.ts';
+import { join, posix } from 'node:path';
+import { InputError, NotFoundError, NotImplementedError } from '../core/index.ts';
+import { type BuildContext, loadBuildContext, readDockerfile } from './build-context.ts';
 import { sha256Digest } from './digest.ts';
 import {
   type Dockerfile,
@@ -25,9 +25,9 @@ import type {
   ImageConfig,
 } from './image-builder.ts';
 import { applyLayer, type FsNode, type LayerFs, lookupPath } from './layer-fs.ts';
-import { isIndexMediaType, MEDIA_TYPES } from './media-types.ts';
-import { formatImageReference, parseImageReference } from './reference.ts';
-import { type Descriptor, type ImageIndex, type ImageManifest, RegistryClient } from './registry-client.ts';
+import { MEDIA_TYPES } from './media-types.ts';
+import { formatImageReference, parseImageReference, referenceOf } from './reference.ts';
+import { type Descriptor, hostArchitecture, type ImageManifest, RegistryClient } from './registry-client.ts';
 import { gzipLayer, type TarEntry, writeTarChunks } from './tar-writer.ts';
 
 export interface NativeBuilderOptions {
@@ -123,14 +123,6 @@ export function neededStages(df: Dockerfile, target?: string): Stage[] {
   return df.stages.filter((s) => needed.has(s.index));
 }
 
-function hostArch(): string {
-  return (
-    (
-      { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>
-    )[process.arch] ?? process.arch
-  );
-}
-
 export class NativeBuilder implements ImageBuilder {
   readonly #options: NativeBuilderOptions;
 
@@ -140,19 +132,7 @@ export class NativeBuilder implements ImageBuilder {
 
   async build(options: BuildOptions): Promise<BuildResult> {
     const log = options.onLog ?? (() => {});
-    const dockerfilePath = options.dockerfile
-      ? isAbsolute(options.dockerfile)
-        ? options.dockerfile
-        : join(options.contextDir, options.dockerfile)
-      : join(options.contextDir, 'Dockerfile');
-    let text: string;
-    try {
-      text = await readFile(dockerfilePath, 'utf8');
-    } catch {
-      throw new InputError(`Cannot read Dockerfile "${dockerfilePath}"`, {
-        location: { file: dockerfilePath },
-      });
-    }
+    const { file: dockerfilePath, text } = await readDockerfile(options);
     const df = parseDockerfile(text, { file: dockerfilePath });
     const why = nativeUnsupportedReason(df, options.target);
     if (why) throw new NotImplementedError(why);
@@ -314,7 +294,7 @@ class BuildRun {
         stage,
         config: {
           created: this.created,
-          architecture: hostArch(),
+          architecture: hostArchitecture(),
           os: 'linux',
           config: {},
           rootfs: { type: 'layers', diff_ids: [] },
@@ -356,21 +336,19 @@ class BuildRun {
 
   async #pullImage(refText: string, platform?: string): Promise<StageState> {
     const ref = parseImageReference(refText);
-    const wantArch = platform?.split('/')[1] ?? hostArch();
-    let m = await this.client.getManifest(ref.registry, ref.repository, ref.digest ?? ref.tag ?? 'latest');
-    if (isIndexMediaType(m.mediaType) || 'manifests' in m.json) {
-      const idx = m.json as ImageIndex;
-      const pick =
-        idx.manifests.find((d) => d.platform?.os === 'linux' && d.platform.architecture === wantArch) ??
-        (idx.manifests.length === 1 ? idx.manifests[0] : undefined);
-      if (!pick) {
-        throw new InputError(`Image ${refText} has no linux/${wantArch} manifest`, {
-          details: { ref: refText },
-        });
-      }
-      m = await this.client.getManifest(ref.registry, ref.repository, pick.digest);
+    const wantArch = platform?.split('/')[1] ?? hostArchitecture();
+    let manifest: ImageManifest;
+    try {
+      ({ manifest } = await this.client.getImageManifest(ref.registry, ref.repository, referenceOf(ref), {
+        architecture: wantArch,
+        exact: true,
+      }));
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || err.details?.platform === undefined) throw err;
+      throw new InputError(`Image ${refText} has no linux/${wantArch} manifest`, {
+        details: { ref: refText },
+      });
     }
-    const manifest = m.json as ImageManifest;
     const configBytes = await this.client.getBlob(ref.registry, ref.repository, manifest.config.digest);
     let config: ImageConfig;
     try {
@@ -395,7 +373,7 @@ class BuildRun {
       this.settings.log(`warning: ${refText} has ONBUILD triggers; the native builder does not run them`);
     }
     const cleaned: ImageConfig = {
-      architecture: config.architecture ?? hostArch(),
+      architecture: config.architecture ?? hostArchitecture(),
       os: config.os ?? 'linux',
       ...(config.variant ? { variant: config.variant } : {}),
       config: config.config,

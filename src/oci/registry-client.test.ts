@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { AuthenticationError } from '../core/index.ts';
+import { AuthenticationError, NotFoundError } from '../core/index.ts';
 import { sha256Digest } from './digest.ts';
 import { MEDIA_TYPES } from './media-types.ts';
-import { parseImageReference } from './reference.ts';
+import { parseImageReference, referenceOf } from './reference.ts';
+import { findExecutable } from './buildah-builder.ts';
 import { parseAuthChallenge, RegistryClient } from './registry-client.ts';
 import { type DistributionRegistry, startDistributionRegistry } from './testing.ts';
 
+const run = promisify(execFile);
 let registry: DistributionRegistry | undefined;
 
 before(async () => {
@@ -127,6 +134,28 @@ test('parseImageReference() understands hosts, tags, digests and Docker Hub name
     digest: d,
   });
   assert.throws(() => parseImageReference('Bad/Name'), /Invalid image reference/);
+  assert.throws(() => parseImageReference('Bad Name'), /Invalid image reference/);
+});
+
+test('parseImageReference() puts a registry-less name in defaultRegistry, without library/', () => {
+  assert.deepEqual(parseImageReference('busybox', { defaultRegistry: 'h:1' }), {
+    registry: 'h:1',
+    repository: 'busybox',
+    tag: 'latest',
+  });
+  assert.equal(
+    parseImageReference('127.0.0.1:5000/base/app:1.2', { defaultRegistry: 'h' }).registry,
+    '127.0.0.1:5000',
+  );
+  assert.equal(
+    referenceOf(parseImageReference(`base/app@sha256:${'b'.repeat(64)}`)),
+    `sha256:${'b'.repeat(64)}`,
+  );
+  assert.deepEqual(parseImageReference('index.docker.io/nginx'), {
+    registry: 'docker.io',
+    repository: 'library/nginx',
+    tag: 'latest',
+  });
 });
 
 test('RegistryClient pushes and pulls monolithic and chunked blobs, mounts across repos, lists tags', async (t) => {
@@ -174,5 +203,73 @@ test('RegistryClient answers Basic challenges', async (t) => {
     await assert.rejects(new RegistryClient().getManifest(proxy.host, 'basic/app', '1'), /needs credentials/);
   } finally {
     proxy.server.close();
+  }
+});
+
+test('addTags() puts one manifest under more tags; skopeo sees one digest', async (t) => {
+  if (!registry) return t.skip('docker-registry (CNCF Distribution) is not installed');
+  const client = new RegistryClient();
+  const { digest } = await pushImage(client, registry.host, 'base/app', '1');
+  assert.equal(await client.addTags(registry.host, 'base/app', '1', ['latest', '1.0.0']), digest);
+  const skopeo = await findExecutable('skopeo');
+  for (const tag of ['1', 'latest', '1.0.0']) {
+    assert.equal((await client.headManifest(registry.host, 'base/app', tag))?.digest, digest, tag);
+    if (!skopeo) continue;
+    const { stdout }: { stdout: string } = await run(skopeo, [
+      'inspect',
+      '--tls-verify=false',
+      '--format',
+      '{{.Digest}}',
+      `docker://${registry.host}/base/app:${tag}`,
+    ]);
+    assert.equal(stdout.trim(), digest, tag);
+  }
+});
+
+test('getImageManifest() resolves an index to this platform; downloadBlob() verifies the digest', async (t) => {
+  if (!registry) return t.skip('docker-registry (CNCF Distribution) is not installed');
+  const client = new RegistryClient();
+  const host = registry.host;
+  const img = await pushImage(client, host, 'multi/app', 'img');
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        {
+          mediaType: MEDIA_TYPES.ociManifest,
+          digest: img.digest,
+          size: 1,
+          platform: { os: 'unknown', architecture: 'unknown' },
+        },
+        {
+          mediaType: MEDIA_TYPES.ociManifest,
+          digest: img.digest,
+          size: 1,
+          platform: { os: 'linux', architecture: 'riscv64' },
+        },
+      ],
+    }),
+  );
+  await client.putManifest(host, 'multi/app', 'idx', index, MEDIA_TYPES.ociIndex);
+  const got = await client.getImageManifest(host, 'multi/app', 'idx', { architecture: 'riscv64' });
+  assert.equal(got.digest, img.digest);
+  assert.equal(got.manifest.layers[0]?.digest, img.layerDigest);
+  assert.equal(
+    (await client.getImageManifest(host, 'multi/app', 'idx', { architecture: 's390x' })).digest,
+    img.digest,
+  );
+  await assert.rejects(
+    client.getImageManifest(host, 'multi/app', 'idx', { architecture: 's390x', exact: true }),
+    (err: unknown) => err instanceof NotFoundError && /has no linux\/s390x manifest/.test(err.message),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-oci-blob-'));
+  try {
+    await client.downloadBlob(host, 'multi/app', img.layerDigest, join(dir, 'layer'));
+    assert.equal(readFileSync(join(dir, 'layer'), 'utf8'), 'layer of multi/app');
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    await assert.rejects(client.downloadBlob(host, 'multi/app', wrong, join(dir, 'x')), NotFoundError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

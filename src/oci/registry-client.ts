@@ -1,5 +1,11 @@
 // A fetch-based OCI Distribution client: token/basic auth, manifests, blobs (monolithic, chunked,
 // cross-repo mount) and referrers (API, with the tag-schema fallback). Works against any OCI registry.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
 import {
   AuthenticationError,
   InputError,
@@ -8,7 +14,7 @@ import {
   UnavailableError,
 } from '../core/index.ts';
 import { type Digest, isDigest, sha256Digest } from './digest.ts';
-import { MANIFEST_ACCEPT, MEDIA_TYPES } from './media-types.ts';
+import { isIndexMediaType, MANIFEST_ACCEPT, MEDIA_TYPES } from './media-types.ts';
 
 export interface RegistryCredentials {
   username: string;
@@ -61,6 +67,26 @@ export interface FetchedManifest {
   mediaType: string;
   bytes: Buffer;
   json: ImageManifest | ImageIndex;
+}
+
+/** An image manifest fetched by tag or digest, with an index already resolved to one platform. */
+export interface FetchedImageManifest {
+  digest: Digest;
+  mediaType: string;
+  bytes: Buffer;
+  manifest: ImageManifest;
+}
+
+/** The OCI architecture name of this machine (`amd64`, `arm64`, ...). */
+export function hostArchitecture(): string {
+  const names: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+  };
+  return names[process.arch] ?? process.arch;
 }
 
 interface AuthState {
@@ -250,6 +276,63 @@ export class RegistryClient {
     const mediaType =
       json.mediaType ?? res.headers.get('content-type')?.split(';')[0] ?? MEDIA_TYPES.ociManifest;
     return { digest, mediaType, bytes, json };
+  }
+
+  /**
+   * Fetches the image manifest behind a tag or digest; an index resolves to its linux/`architecture`
+   * entry (default: this machine's). Without `exact`, an index lacking that platform gives its first
+   * entry of a real OS (attestations say `unknown`); with `exact`, only a one-entry index may stand in.
+   */
+  async getImageManifest(
+    host: string,
+    repo: string,
+    reference: string,
+    options: { architecture?: string; exact?: boolean } = {},
+  ): Promise<FetchedImageManifest> {
+    let m = await this.getManifest(host, repo, reference);
+    if (isIndexMediaType(m.mediaType) || 'manifests' in m.json) {
+      const entries = (m.json as ImageIndex).manifests;
+      const arch = options.architecture ?? hostArchitecture();
+      const pick =
+        entries.find((d) => d.platform?.os === 'linux' && d.platform.architecture === arch) ??
+        (options.exact
+          ? entries.length === 1
+            ? entries[0]
+            : undefined
+          : (entries.find((d) => d.platform?.os !== 'unknown') ?? entries[0]));
+      if (!pick) {
+        throw new NotFoundError(`Image ${host}/${repo}:${reference} has no linux/${arch} manifest`, {
+          details: { ref: `${host}/${repo}:${reference}`, platform: `linux/${arch}` },
+        });
+      }
+      m = await this.getManifest(host, repo, pick.digest);
+      if ('manifests' in m.json)
+        throw new UnavailableError(`Index ${host}/${repo}:${reference} points at another index`);
+    }
+    return { digest: m.digest, mediaType: m.mediaType, bytes: m.bytes, manifest: m.json as ImageManifest };
+  }
+
+  /** Puts the manifest behind `reference` under each of `tags` in the same repository; returns its digest. */
+  async addTags(host: string, repo: string, reference: string, tags: string[]): Promise<Digest> {
+    const m = await this.getManifest(host, repo, reference);
+    for (const tag of tags) await this.putManifest(host, repo, tag, m.bytes, m.mediaType);
+    return m.digest;
+  }
+
+  /** Streams a blob into `file`, verifying its digest (the file is removed when it does not match). */
+  async downloadBlob(host: string, repo: string, digest: string, file: string): Promise<void> {
+    const res = await this.getBlobResponse(host, repo, digest);
+    const hash = createHash('sha256');
+    const source = res.body
+      ? Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)
+      : Readable.from([] as Buffer[]);
+    source.on('data', (b: Buffer) => hash.update(b));
+    await pipeline(source, createWriteStream(file));
+    const got = `sha256:${hash.digest('hex')}`;
+    if (digest.startsWith('sha256:') && got !== digest) {
+      await rm(file, { force: true });
+      throw new UnavailableError(`Blob ${repo}@${digest} from ${host} arrived with digest ${got}`);
+    }
   }
 
   /** HEADs a manifest; undefined when it does not exist. */

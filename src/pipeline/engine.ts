@@ -2,6 +2,8 @@
 // them per pipeline (transactionally, only ever up), runs stages and steps, stores logs and state, and
 // marks builds that were running when the process died as interrupted.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve as resolvePath } from 'node:path';
 import { type AuthService, type Action, can, type Resource, SYSTEM, type Subject } from '../auth/index.ts';
 import {
@@ -17,6 +19,7 @@ import {
   ValidationError,
 } from '../core/index.ts';
 import { type GitPushEvent, type GitService, parseRepoName, runGit, ZERO_SHA } from '../git/index.ts';
+import { parseImageReference, RegistryClient, type RegistryCredentials, referenceOf } from '../oci/index.ts';
 import type { Store } from '../store/index.ts';
 import { BuildLog } from './build-log.ts';
 import {
@@ -30,8 +33,8 @@ import {
 import { type CredentialStore, secretStrings } from './credentials.ts';
 import type { Executor } from './executor.ts';
 import { LogMasker } from './mask.ts';
-import { parseImageRef, RegistryClient, type RegistryCredentials } from './oci-client.ts';
 import type { ImageCache, PreparedImage } from './rootfs.ts';
+import { shellQuote } from './shell-pool.ts';
 import { mergePipelines, PIPELINE_FILE, parsePipeline } from './spec.ts';
 import type { PipelineSpec, StageSpec, StepSpec } from './spec-types.ts';
 import {
@@ -62,6 +65,9 @@ const MIGRATIONS = [
      name TEXT PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
      created_at TEXT NOT NULL, created_by TEXT NOT NULL);`,
 ];
+
+/** Builds at once by default: one per core (at least 2); steps mostly wait on their processes. */
+const DEFAULT_GLOBAL_CONCURRENCY = Math.max(2, availableParallelism());
 
 interface BuildRow {
   repo: string;
@@ -108,13 +114,15 @@ export interface EngineOptions {
   dataDir: string;
   publicUrl: () => string;
   executor: Executor;
+  /** Runs Slipway's own commands on this machine (checkouts); default: `executor`. */
+  host?: Executor;
   credentials: CredentialStore;
   images: ImageCache;
   values: ValuesEditor;
   imageBuilder?: ImageBuilder;
   /** Credentials for Slipway's own registry (image builds and tags) when a step names none. */
   registryCredentials?: () => Promise<RegistryCredentials | undefined>;
-  /** Builds that may run at once over all pipelines (default 4). */
+  /** Builds that may run at once over all pipelines (default: the number of cores, at least 2). */
   globalConcurrency?: number;
   /** HTTP client for commit statuses (tests pass their own). */
   fetch?: typeof fetch;
@@ -217,6 +225,8 @@ export class PipelineEngine {
       for (const a of r.approvals) a.reject(new Error('shutdown'));
     }
     await Promise.allSettled([...this.#pending]);
+    this.#o.executor.close?.();
+    this.#o.host?.close?.();
   }
 
   #track<T>(p: Promise<T>): void {
@@ -301,33 +311,41 @@ export class PipelineEngine {
   async onPush(event: GitPushEvent): Promise<BuildRecord | undefined> {
     if (event.after === ZERO_SHA) return undefined;
     if (!event.ref.startsWith('refs/heads/') && !event.ref.startsWith('refs/tags/')) return undefined;
-    let spec: PipelineSpec | undefined;
-    try {
-      spec = await this.#loadSpec(event.repo, event.after);
-    } catch (err) {
-      if (!isSlipwayError(err) || err.status >= 500) throw err;
-      // An invalid pipeline file cannot say which refs it wants, so every push gets a failed build that says why.
-      this.#saveDef(event.repo, undefined, err.message);
-      return this.#createBuild({
-        repo: event.repo,
-        ref: event.ref,
-        sha: event.after,
-        trigger: 'push',
-        who: event.pusher,
-        error: err.message,
-      });
-    }
-    if (!spec) return undefined;
-    this.#saveDef(event.repo, spec, undefined);
-    if (!matchesTrigger(spec, event.ref)) return undefined;
-    return this.#createBuild({
+    const build = {
       repo: event.repo,
       ref: event.ref,
       sha: event.after,
-      trigger: 'push',
+      trigger: 'push' as const,
       who: event.pusher,
-      spec,
-    });
+    };
+    // An invalid pipeline file cannot say which refs it wants, so every push gets a failed build that says why.
+    const loaded = await this.#loadSpecOrFail(build);
+    if (!loaded || 'failed' in loaded) return loaded?.failed;
+    const { spec } = loaded;
+    this.#saveDef(event.repo, spec, undefined);
+    if (!matchesTrigger(spec, event.ref)) return undefined;
+    return this.#createBuild({ ...build, spec });
+  }
+
+  /**
+   * The pipeline at a build's commit; when the file is invalid (a 4xx error), a failed build that
+   * says why instead. Undefined when there is no pipeline file.
+   */
+  async #loadSpecOrFail(build: {
+    repo: string;
+    ref: string;
+    sha: string;
+    trigger: BuildTrigger;
+    who: string;
+  }): Promise<{ spec: PipelineSpec } | { failed: BuildRecord } | undefined> {
+    try {
+      const spec = await this.#loadSpec(build.repo, build.sha);
+      return spec && { spec };
+    } catch (err) {
+      if (!isSlipwayError(err) || err.status >= 500) throw err;
+      if (build.trigger === 'push') this.#saveDef(build.repo, undefined, err.message);
+      return { failed: this.#createBuild({ ...build, error: err.message }) };
+    }
   }
 
   #createBuild(input: {
@@ -395,27 +413,17 @@ export class PipelineEngine {
         `${name} has no ${options.branch ? `branch "${options.branch}"` : `ref "${target}"`}`,
       );
     const fullRef = ref ?? (await this.#headRef(name));
-    let spec: PipelineSpec | undefined;
-    try {
-      spec = await this.#loadSpec(name, sha);
-    } catch (err) {
-      if (!isSlipwayError(err) || err.status >= 500) throw err;
-      return this.#createBuild({
-        repo: name,
-        ref: fullRef,
-        sha,
-        trigger: 'manual',
-        who: options.who,
-        error: err.message,
-      });
-    }
-    if (!spec) throw new NotFoundError(`${name} has no ${PIPELINE_FILE} at ${target}`);
+    const build = { repo: name, ref: fullRef, sha, trigger: 'manual' as const, who: options.who };
+    const loaded = await this.#loadSpecOrFail(build);
+    if (loaded && 'failed' in loaded) return loaded.failed;
+    if (!loaded) throw new NotFoundError(`${name} has no ${PIPELINE_FILE} at ${target}`);
+    const { spec } = loaded;
     if (!spec.triggers.manual)
       throw new NotAllowedError(
         `The pipeline of ${name} does not allow manual runs (triggers.manual: false)`,
       );
     this.#saveDef(name, spec, undefined);
-    return this.#createBuild({ repo: name, ref: fullRef, sha, trigger: 'manual', who: options.who, spec });
+    return this.#createBuild({ ...build, spec });
   }
 
   async #headRef(repo: string): Promise<string> {
@@ -428,22 +436,11 @@ export class PipelineEngine {
   /** Queues a new build of the same commit and ref. */
   async rerun(repo: string, number: number, who: string): Promise<BuildRecord> {
     const old = this.getBuild(repo, number);
-    let spec: PipelineSpec | undefined;
-    try {
-      spec = await this.#loadSpec(old.repo, old.sha);
-    } catch (err) {
-      if (!isSlipwayError(err) || err.status >= 500) throw err;
-      return this.#createBuild({
-        repo: old.repo,
-        ref: old.ref,
-        sha: old.sha,
-        trigger: 'rerun',
-        who,
-        error: err.message,
-      });
-    }
-    if (!spec) throw new NotFoundError(`${old.repo} has no ${PIPELINE_FILE} at ${old.sha}`);
-    return this.#createBuild({ repo: old.repo, ref: old.ref, sha: old.sha, trigger: 'rerun', who, spec });
+    const build = { repo: old.repo, ref: old.ref, sha: old.sha, trigger: 'rerun' as const, who };
+    const loaded = await this.#loadSpecOrFail(build);
+    if (loaded && 'failed' in loaded) return loaded.failed;
+    if (!loaded) throw new NotFoundError(`${old.repo} has no ${PIPELINE_FILE} at ${old.sha}`);
+    return this.#createBuild({ ...build, spec: loaded.spec });
   }
 
   /** Cancels a queued or running build; running steps are killed with their whole process tree. */
@@ -565,7 +562,7 @@ export class PipelineEngine {
 
   #pump(): void {
     if (this.#stopping) return;
-    const limit = this.#o.globalConcurrency ?? 4;
+    const limit = this.#o.globalConcurrency ?? DEFAULT_GLOBAL_CONCURRENCY;
     if (this.#running.size >= limit) return;
     const queued = this.#o.store.db
       .prepare<[], BuildRow>("SELECT * FROM pipeline_builds WHERE status = 'queued' ORDER BY seq")
@@ -601,9 +598,20 @@ export class PipelineEngine {
     const log = new BuildLog(dir, this.#o.events, repo, number);
     const stages: StageRecord[] = spec.stages.map(initStage);
     const images: string[] = [];
-    const save = () =>
+    // Stage and step changes within one turn of the event loop make one write of the build's row.
+    let saveQueued = false;
+    const saveNow = () => {
+      saveQueued = false;
       this.#update(repo, number, { stages: JSON.stringify(stages), images: JSON.stringify(images) });
-    save();
+    };
+    const save = () => {
+      if (saveQueued) return;
+      saveQueued = true;
+      setImmediate(() => {
+        if (saveQueued) saveNow();
+      });
+    };
+    saveNow();
     const startedBuild = this.getBuild(repo, number);
     this.#emitStatus(startedBuild);
     this.#reportCommitStatus(startedBuild);
@@ -675,7 +683,7 @@ export class PipelineEngine {
           : describeError(signal.reason);
         if (this.#stopping && !running.cancelledBy) {
           // Shutdown: leave the build running in the database; the next start marks it interrupted.
-          save();
+          saveNow();
           return;
         }
         status = running.cancelledBy ? 'cancelled' : 'failed';
@@ -694,10 +702,14 @@ export class PipelineEngine {
       log.write(`ERROR: ${error}\n`);
     } finally {
       rmSync(secretsDir, { recursive: true, force: true });
-      rmSync(ws, { recursive: true, force: true });
+      // The workspace (a clone, build outputs) can be large: removed without blocking the event loop.
+      await rm(ws, { recursive: true, force: true }).catch((err) =>
+        this.#o.logger.warn({ err: describeError(err), repo, number }, 'cannot remove a build workspace'),
+      );
     }
     log.write(`Finished: ${status.toUpperCase()}${error ? ` (${error})` : ''}\n`);
     log.close();
+    saveQueued = false;
     this.#update(repo, number, {
       status,
       finished_at: new Date().toISOString(),
@@ -930,21 +942,26 @@ export class PipelineEngine {
         return;
       }
       case 'checkout': {
+        // One shell command on a reused shell: a local clone that borrows the repository's objects
+        // (--shared: nothing copied; all branches as origin/*, tags) and a detached checkout of the commit.
         const src = this.#o.git.repoPath(state.repo);
-        const run = async (args: string[]) => {
-          const r = await runGit(args, { cwd: state.ws, allowFailure: true });
-          if (r.code !== 0) throw new StepFailure(`git ${args[0]} failed: ${r.stderr.trim()}`);
-        };
-        await run(['init', '-q', '.']);
-        await run([
-          'fetch',
-          '-q',
-          '--no-tags',
-          src,
-          '+refs/heads/*:refs/remotes/origin/*',
-          '+refs/tags/*:refs/tags/*',
-        ]);
-        await run(['-c', 'advice.detachedHead=false', 'checkout', '-q', '-f', '--detach', state.facts.sha]);
+        let out = '';
+        const res = await (this.#o.host ?? this.#o.executor).run({
+          command: `git clone -q --shared --no-checkout -- ${shellQuote(src)} . && git -c advice.detachedHead=false checkout -q -f --detach ${shellQuote(state.facts.sha)}`,
+          cwd: state.ws,
+          env: {
+            PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+            HOME: state.ws,
+            GIT_TERMINAL_PROMPT: '0',
+            LANG: 'C.UTF-8',
+          },
+          signal: state.signal,
+          onOutput: (s) => {
+            out += s;
+          },
+        });
+        if (res.killed) throw new StepFailure('Checkout killed');
+        if (res.exitCode !== 0) throw new StepFailure(`git checkout failed: ${out.trim().slice(-2000)}`);
         write(
           `Checked out ${state.facts.sha.slice(0, 12)} (${state.facts.branch ?? state.facts.tag ?? ''})\n`,
         );
@@ -958,7 +975,7 @@ export class PipelineEngine {
         const contextDir = inside(state.ws, step.context, 'context');
         const dockerfile = inside(contextDir, step.dockerfile, 'dockerfile');
         const host = this.#registryHost();
-        const ref = parseImageRef(step.image, host);
+        const ref = parseImageReference(step.image, { defaultRegistry: host });
         const refs = step.tags.map((t) => `${ref.registry}/${ref.repository}:${expandTag(t, facts)}`);
         write(`Building ${refs.join(', ')}\n`);
         const creds = await this.#registryAuth(step.credentials);
@@ -977,9 +994,12 @@ export class PipelineEngine {
         return;
       }
       case 'image-push': {
-        const source = step.image
-          ? { ...parseImageRef(step.image, this.#registryHost()), digest: undefined as string | undefined }
-          : state.last.image;
+        const named = step.image
+          ? parseImageReference(step.image, { defaultRegistry: this.#registryHost() })
+          : undefined;
+        const source = named
+          ? { registry: named.registry, repository: named.repository, reference: referenceOf(named) }
+          : state.last.image && { ...state.last.image, reference: state.last.image.digest };
         if (!source)
           throw new StepFailure(
             'image-push needs an image: build one first with image-build, or name one with image:',
@@ -987,11 +1007,7 @@ export class PipelineEngine {
         const tags = step.tags.map((t) => expandTag(t, facts));
         const creds = await this.#registryAuth(step.credentials);
         const client = new RegistryClient(creds ? { credentials: creds } : {});
-        const from = source.digest ?? ('reference' in source ? String(source.reference) : 'latest');
-        const digest = await client.addTags(
-          { registry: source.registry, repository: source.repository, reference: from },
-          tags,
-        );
+        const digest = await client.addTags(source.registry, source.repository, source.reference, tags);
         for (const t of tags) state.images.push(`${source.registry}/${source.repository}:${t}@${digest}`);
         write(`Tagged ${source.repository}@${digest} as ${tags.join(', ')}\n`);
         return;

@@ -33,6 +33,8 @@ async function exec(ex: Executor, command: string, extra: Partial<ExecRequest> =
 }
 
 /** Registers node:test cases that check `make()`'s executor. */
+process.env.SLIPWAY_LEAK_CHECK = 'leaked';
+
 export function runExecutorConformance(
   name: string,
   make: () => Executor,
@@ -49,6 +51,19 @@ export function runExecutorConformance(
     const e = await exec(ex, 'false; echo not-reached');
     assert.notEqual(e.exitCode, 0, 'sh -e stops at the first failing command');
     assert.doesNotMatch(e.out, /not-reached/);
+  });
+
+  test(`${name}: a step sees only its own environment, starts in cwd, and steps do not mix`, async () => {
+    const ex = make();
+    const a = await exec(ex, 'printf \'x%sy|%s|\' "$SLIPWAY_LEAK_CHECK" "$FOO"; pwd; printf tail', {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', FOO: 'it\'s "quoted"\nline' },
+    });
+    assert.equal(a.exitCode, 0);
+    assert.ok(a.out.startsWith(`xy|it's "quoted"\nline|`), a.out);
+    assert.ok(a.out.includes(a.cwd), a.out);
+    assert.ok(a.out.endsWith('tail'), a.out);
+    const b = await exec(ex, 'echo second');
+    assert.equal(b.out, 'second\n');
   });
 
   test(`${name}: aborting kills the whole process tree`, async () => {

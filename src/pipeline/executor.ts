@@ -1,11 +1,13 @@
-// Executors run one step's shell command. The local executor spawns `sh -e -c` in its own process
-// group (so cancel and timeouts kill the whole tree); with an image it runs the command inside the
-// image's root filesystem with chroot in new mount and PID namespaces (util-linux `unshare`).
+// Executors run one step's shell command. The local executor runs `sh -e -c` in its own process
+// group (so cancel and timeouts kill the whole tree), on a reused shell of a ShellPool when it can
+// (no Node spawn per step); with an image it runs the command inside the image's root filesystem with
+// chroot in new mount and PID namespaces (util-linux `unshare`).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnavailableError } from '../core/index.ts';
 import type { PreparedImage } from './rootfs.ts';
+import { killProcessGroup, ShellPool, shellQuote } from './shell-pool.ts';
 
 export interface ExecRequest {
   command: string;
@@ -32,6 +34,8 @@ export interface Executor {
   /** Why images cannot be honoured here, or undefined when they can. */
   imageSupport(): string | undefined;
   run(request: ExecRequest): Promise<ExecResult>;
+  /** Releases what the executor keeps between steps (idle shells); it stays usable. */
+  close?(): void;
 }
 
 const CHROOT_SCRIPT = `set -e
@@ -47,10 +51,6 @@ mount --rbind /dev "$SW_MERGED/dev" 2>/dev/null || true
 exec chroot "$SW_MERGED" /bin/sh -e -c "$SW_CMD"
 `;
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 let unshareChecked: string | undefined | null = null;
 
 function checkImageSupport(): string | undefined {
@@ -65,28 +65,15 @@ function checkImageSupport(): string | undefined {
   return unshareChecked;
 }
 
-/** Kills a detached child's whole process group: SIGTERM, then SIGKILL after `graceMs`. */
-function killGroup(pid: number, graceMs: number): void {
-  try {
-    process.kill(-pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  setTimeout(() => {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, graceMs).unref();
-}
-
-export function createLocalExecutor(options: { killGraceMs?: number } = {}): Executor {
+export function createLocalExecutor(options: { killGraceMs?: number; pool?: ShellPool } = {}): Executor {
   const grace = options.killGraceMs ?? 2000;
+  const pool = options.pool ?? new ShellPool({ killGraceMs: grace });
   return {
     name: 'local',
     imageSupport: checkImageSupport,
+    close: () => pool.close(),
     run(req) {
+      if (!req.image && pool.accepts(req)) return pool.run(req);
       return new Promise<ExecResult>((resolve, reject) => {
         let args: string[];
         let cmd: string;
@@ -141,7 +128,7 @@ export function createLocalExecutor(options: { killGraceMs?: number } = {}): Exe
         let killed = false;
         const onAbort = () => {
           killed = true;
-          if (child.pid) killGroup(child.pid, grace);
+          if (child.pid) killProcessGroup(child.pid, grace);
         };
         req.signal.addEventListener('abort', onAbort, { once: true });
         child.stdout.setEncoding('utf8');

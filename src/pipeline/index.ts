@@ -5,12 +5,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AuthService } from '../auth/index.ts';
 import type { EventBus, Logger, SlipwayConfig } from '../core/index.ts';
 import { type GitService, openSecretBox } from '../git/index.ts';
+import type { RegistryCredentials } from '../oci/index.ts';
 import type { Store } from '../store/index.ts';
 import { pipelineApiRoutes } from './api.ts';
 import { CredentialStore } from './credentials.ts';
 import { PipelineEngine } from './engine.ts';
 import { createLocalExecutor, type Executor } from './executor.ts';
-import type { RegistryCredentials } from './oci-client.ts';
 import { ImageCache } from './rootfs.ts';
 import type { ImageBuilder, ValuesEditor } from './types.ts';
 import { createGitValuesEditor } from './values-fallback.ts';
@@ -44,8 +44,6 @@ export type { Executor, ExecRequest, ExecResult } from './executor.ts';
 export { runExecutorConformance } from './executor-conformance.ts';
 export { ImageCache, unpackLayer } from './rootfs.ts';
 export type { PreparedImage } from './rootfs.ts';
-export { RegistryClient, parseImageRef, formatImageRef } from './oci-client.ts';
-export type { ImageRef, RegistryCredentials } from './oci-client.ts';
 export { CredentialStore, secretStrings } from './credentials.ts';
 export type { CredentialInfo, CredentialKind, CredentialValue } from './credentials.ts';
 export { createGitValuesEditor, setImageTagInYaml } from './values-fallback.ts';
@@ -76,7 +74,7 @@ export interface PipelineDeps {
   /** Credentials for Slipway's own registry when a step names none. */
   registryCredentials?: () => Promise<RegistryCredentials | undefined>;
   executor?: Executor;
-  /** Builds that may run at once over all pipelines (default 4). */
+  /** Builds that may run at once over all pipelines (default: the number of cores, at least 2). */
   globalConcurrency?: number;
   fetch?: typeof fetch;
 }
@@ -93,6 +91,7 @@ export interface PipelineModule {
 export function createPipelines(deps: PipelineDeps): PipelineModule {
   const credentials = new CredentialStore(deps.store, openSecretBox(deps.dataDir));
   const publicUrl = () => deps.publicUrl;
+  const host = createLocalExecutor();
   const engine = new PipelineEngine({
     store: deps.store,
     events: deps.events,
@@ -101,7 +100,8 @@ export function createPipelines(deps: PipelineDeps): PipelineModule {
     git: deps.git,
     dataDir: deps.dataDir,
     publicUrl,
-    executor: deps.executor ?? createLocalExecutor(),
+    executor: deps.executor ?? host,
+    host,
     credentials,
     images: new ImageCache({
       dir: join(deps.dataDir, 'builds', '.images'),

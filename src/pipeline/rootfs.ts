@@ -7,7 +7,13 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { UnavailableError } from '../core/index.ts';
-import { type ImageConfig, parseImageRef, RegistryClient, type RegistryCredentials } from './oci-client.ts';
+import {
+  type ImageConfig,
+  parseImageReference,
+  RegistryClient,
+  type RegistryCredentials,
+  referenceOf,
+} from '../oci/index.ts';
 
 export interface PreparedImage {
   ref: string;
@@ -109,9 +115,13 @@ export class ImageCache {
   }
 
   async prepare(image: string, credentials?: RegistryCredentials): Promise<PreparedImage> {
-    const ref = parseImageRef(image, this.#defaultRegistry());
+    const ref = parseImageReference(image, { defaultRegistry: this.#defaultRegistry() });
     const client = new RegistryClient(credentials ? { credentials } : {});
-    const { manifest, digest } = await client.getImageManifest(ref);
+    const { manifest, digest } = await client.getImageManifest(
+      ref.registry,
+      ref.repository,
+      referenceOf(ref),
+    );
     const key = digest.replace(':', '-');
     const existing = this.#busy.get(key);
     if (existing) return existing;
@@ -119,14 +129,16 @@ export class ImageCache {
       const dir = join(this.#dir, key);
       const rootfs = join(dir, 'rootfs');
       const configFile = join(dir, 'config.json');
-      const config = await client.getBlobJson<ImageConfig>(ref, manifest.config.digest);
+      const config = JSON.parse(
+        (await client.getBlob(ref.registry, ref.repository, manifest.config.digest)).toString('utf8'),
+      ) as ImageConfig;
       if (!existsSync(join(dir, 'complete'))) {
         const tmp = `${dir}.tmp-${process.pid}`;
         await rm(tmp, { recursive: true, force: true });
         await mkdir(join(tmp, 'rootfs'), { recursive: true });
         for (const layer of manifest.layers) {
           const file = join(tmp, 'layer');
-          await client.downloadBlob(ref, layer.digest, file);
+          await client.downloadBlob(ref.registry, ref.repository, layer.digest, file);
           await unpackLayer(file, join(tmp, 'rootfs'));
           await rm(file, { force: true });
         }

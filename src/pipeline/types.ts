@@ -1,5 +1,5 @@
 // Build records and the interfaces other modules implement for the pipeline (image builds, values edits).
-import type { RegistryCredentials } from './oci-client.ts';
+import type { RegistryCredentials } from '../oci/index.ts';
 import type { PipelineSpec } from './spec-types.ts';
 
 export type BuildStatus =

@@ -2,9 +2,7 @@
 import { posix } from 'node:path';
 import {
   applyLayer,
-  type ImageIndex,
   type ImageManifest,
-  isIndexMediaType,
   type LayerFs,
   lookupPath,
   type RegistryClient,
@@ -124,27 +122,17 @@ export interface ResolvedImage {
   size: number;
 }
 
-/** Resolves a tag or digest to an image manifest (for an index: linux/amd64, or the first image). */
+/** Resolves a tag or digest to an image manifest (for an index: this machine's linux platform, or the first real image). */
 export async function resolveImage(
   client: RegistryClient,
   host: string,
   repo: string,
   reference: string,
 ): Promise<ResolvedImage> {
-  let m = await client.getManifest(host, repo, reference);
-  if (isIndexMediaType(m.mediaType) || 'manifests' in m.json) {
-    const idx = m.json as ImageIndex;
-    const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
-    const pick =
-      idx.manifests.find((d) => d.platform?.os === 'linux' && d.platform.architecture === arch) ??
-      idx.manifests.find((d) => d.platform?.os !== 'unknown') ??
-      idx.manifests[0];
-    if (!pick) throw new Error(`Index ${repo}@${m.digest} lists no images`);
-    m = await client.getManifest(host, repo, pick.digest);
-  }
+  const m = await client.getImageManifest(host, repo, reference);
   return {
     digest: m.digest,
-    manifest: m.json as ImageManifest,
+    manifest: m.manifest,
     mediaType: m.mediaType,
     size: m.bytes.length,
   };
