@@ -27,6 +27,22 @@ async function loginToken(url: string, password: string): Promise<string | undef
   return res.ok ? ((await res.json()) as { token: string }).token : undefined;
 }
 
+/** Stops a server the demo started on Ctrl-C or SIGTERM, so the process ends with exit code 0. */
+function stopOnSignal(server: Awaited<ReturnType<typeof startServer>>, say: (s: string) => void): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    say('Stopping Slipway ...');
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 export function registerDemoCommand(program: Command, ctx: CliContext): void {
   program
     .command('demo')
@@ -44,10 +60,13 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       });
       let url = ctx.server();
       let token: string | undefined;
+      let started: Awaited<ReturnType<typeof startServer>> | undefined;
       const t0 = performance.now();
       if (!(await reachable(url))) {
         say(`No Slipway at ${url}: starting one (data: ${config.data}) ...`);
         const server = await startServer(config);
+        started = server;
+        stopOnSignal(server, say);
         url = server.url;
         token = server.ctx.auth.createToken(
           'admin',
@@ -87,6 +106,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       const existing = await s.call('GET', `/api/v1/apps/${DEV_APP}`);
       if (existing.status === 200) {
         say(`The demo already ran on this server. Look around: ${url}/#/apps`);
+        if (started) say(`Slipway keeps running at ${url} in this process; press Ctrl-C to stop it.`);
         return;
       }
       await s.step(
@@ -163,5 +183,6 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
           'Users: alice, bob, carol (passwords: <name>-demo-password). The local cluster is simulated: no container really runs.',
         ].join('\n'),
       );
+      if (started) say(`Slipway keeps running at ${url} in this process; press Ctrl-C to stop it.`);
     });
 }
