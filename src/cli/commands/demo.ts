@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/index.ts';
 import { DEV_APP, PROD_APP, SERVICE, SERVICE_REPO, SeedScenario } from '../../demo/index.ts';
-import { startServer } from '../../server/index.ts';
+import type { RunningServer } from '../../server/index.ts';
 import { readClientConfig } from '../client-config.ts';
 import type { CliContext } from '../context.ts';
 
@@ -28,7 +28,7 @@ async function loginToken(url: string, password: string): Promise<string | undef
 }
 
 /** Stops a server the demo started on Ctrl-C or SIGTERM, so the process ends with exit code 0. */
-function stopOnSignal(server: Awaited<ReturnType<typeof startServer>>, say: (s: string) => void): void {
+function stopOnSignal(server: RunningServer, say: (s: string) => void): void {
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -60,10 +60,12 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       });
       let url = ctx.server();
       let token: string | undefined;
-      let started: Awaited<ReturnType<typeof startServer>> | undefined;
+      let started: RunningServer | undefined;
       const t0 = performance.now();
       if (!(await reachable(url))) {
         say(`No Slipway at ${url}: starting one (data: ${config.data}) ...`);
+        // Loaded here, not at the top: the server's modules take most of the CLI's start-up time.
+        const { startServer } = await import('../../server/index.ts');
         const server = await startServer(config);
         started = server;
         stopOnSignal(server, say);
