@@ -236,50 +236,56 @@ const pagesWithCommands = PAGES.filter((p) =>
   blocksByPage.get(p)!.some((b) => b.commands.length > 0 && !b.skip),
 );
 
-for (const page of pagesWithCommands) {
-  test(`the commands of ${page} work`, { timeout: 900_000 }, async (t) => {
-    const root = mkdtempSync(join(tmpdir(), 'slipway-doc-test-'));
-    const sh = newShell(root);
-    const dataDir = join(sh.home, '.slipway');
-    let server = await startTestServer({ dataDir });
-    saveLogin(sh, server);
-    try {
-      for (const block of blocksByPage.get(page)!) {
-        if (block.commands.length === 0) continue;
-        if (block.skip) {
-          t.diagnostic(`${page}:${block.line}: skipped: ${block.skip}`);
-          continue;
-        }
-        if (block.serverStopped) await server.stop({ keepData: true });
+// Pages are independent (a server each), and most of a page's time is spent waiting for builds and syncs,
+// so three run at once.
+test('the commands of every page work', { concurrency: 3, timeout: 1_200_000 }, async (top) => {
+  await Promise.all(
+    pagesWithCommands.map((page) =>
+      top.test(`the commands of ${page} work`, async (t) => {
+        const root = mkdtempSync(join(tmpdir(), 'slipway-doc-test-'));
+        const sh = newShell(root);
+        const dataDir = join(sh.home, '.slipway');
+        let server = await startTestServer({ dataDir });
+        saveLogin(sh, server);
         try {
-          for (const c of block.commands) {
-            const command = substitute(c.text, server);
-            const { code, output } = await run(sh, command);
-            const where = `${page}:${c.line}: ${c.text}`;
-            assert.equal(code, 0, `${where}\nexited with ${code}; output:\n${output.slice(-4000)}`);
-            for (const e of c.expect.map((x) => substitute(x, server))) {
-              assert.ok(
-                output.includes(e),
-                `${where}\noutput does not contain "${e}":\n${output.slice(-4000)}`,
-              );
+          for (const block of blocksByPage.get(page)!) {
+            if (block.commands.length === 0) continue;
+            if (block.skip) {
+              t.diagnostic(`${page}:${block.line}: skipped: ${block.skip}`);
+              continue;
+            }
+            if (block.serverStopped) await server.stop({ keepData: true });
+            try {
+              for (const c of block.commands) {
+                const command = substitute(c.text, server);
+                const { code, output } = await run(sh, command);
+                const where = `${page}:${c.line}: ${c.text}`;
+                assert.equal(code, 0, `${where}\nexited with ${code}; output:\n${output.slice(-4000)}`);
+                for (const e of c.expect.map((x) => substitute(x, server))) {
+                  assert.ok(
+                    output.includes(e),
+                    `${where}\noutput does not contain "${e}":\n${output.slice(-4000)}`,
+                  );
+                }
+              }
+            } finally {
+              if (block.serverStopped) {
+                server = await startTestServer({ dataDir });
+                // The restarted server listens on another random port: point the saved login at it.
+                const file = join(sh.home, '.config', 'slipway', 'config.json');
+                const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+                writeFileSync(file, JSON.stringify({ ...saved, server: server.url }), { mode: 0o600 });
+              }
             }
           }
         } finally {
-          if (block.serverStopped) {
-            server = await startTestServer({ dataDir });
-            // The restarted server listens on another random port: point the saved login at it.
-            const file = join(sh.home, '.config', 'slipway', 'config.json');
-            const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-            writeFileSync(file, JSON.stringify({ ...saved, server: server.url }), { mode: 0o600 });
-          }
+          await server.stop({ keepData: true });
+          rmSync(root, { recursive: true, force: true });
         }
-      }
-    } finally {
-      await server.stop({ keepData: true });
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
-}
+      }),
+    ),
+  );
+});
 
 test('every page is listed in docs/README.md', () => {
   const index = readFileSync(join(ROOT, 'docs', 'README.md'), 'utf8');
