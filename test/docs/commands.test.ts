@@ -28,7 +28,7 @@ import { test } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/main.ts';
 import { startTestServer, type TestServer } from '../../src/server/index.ts';
-import { type DocBlock, parseDocBlocks, synopsisParts } from './doc-commands.ts';
+import { type DocBlock, inlineSlipwayCommands, parseDocBlocks, synopsisParts } from './doc-commands.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TOOLS = join(ROOT, 'node_modules', '.cache', 'slipway-tools');
@@ -76,6 +76,9 @@ test('parseDocBlocks() reads sh and console blocks, continuations, expectations 
     { words: ['app', 'list'], flags: ['--env'] },
     { words: ['get'], flags: [] },
   ]);
+  assert.deepEqual(inlineSlipwayCommands('Run `slipway app sync NAME --prune` now.\n```\n`slipway x`\n```'), [
+    { line: 1, text: 'slipway app sync NAME --prune' },
+  ]);
   assert.throws(() => parseDocBlocks('<!-- doc-test: skip -->\n```sh\nls\n```', 'y.md'), /y\.md:1: .*reason/);
 });
 
@@ -93,11 +96,12 @@ function knowsFlag(cmd: Command, root: Command, flag: string): boolean {
   return false;
 }
 
-test('every slipway command line in the pages names a real command and real flags', () => {
+test('every slipway command in the pages (blocks and inline code) names a real command and real flags', () => {
   const program = buildProgram({ out: () => {}, err: () => {}, env: {} });
   const problems: string[] = [];
   for (const [page, blocks] of blocksByPage) {
-    for (const b of blocks) {
+    const inline = inlineSlipwayCommands(readFileSync(join(ROOT, page), 'utf8'));
+    for (const b of [...blocks, { slipwayLines: inline }]) {
       for (const { line, text } of b.slipwayLines) {
         let parent: Command = program;
         synopsisParts(text).forEach((part, i) => {

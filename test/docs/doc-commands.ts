@@ -9,7 +9,8 @@
 // - `<!-- doc-test: skip REASON -->` on the line before a block: its commands are not run (REASON is
 //   required). `<!-- doc-test: server-stopped -->`: the block runs while Slipway is stopped (backups).
 // - Blocks without a tag or tagged ```text, ```yaml, ```ts ... are not run. Their lines that start with
-//   `slipway ` are still checked against the CLI's commands and flags (synopsis lines).
+//   `slipway ` are still checked against the CLI's commands and flags (synopsis lines), and so are
+//   inline code spans such as `slipway build run ORG/REPO --branch B`.
 
 export interface DocCommand {
   /** 1-based line of the command's first line. */
@@ -152,4 +153,16 @@ export function synopsisParts(text: string): { words: string[]; flags: string[] 
     const flags = [...p.matchAll(/(?:^|[\s[|])(--?[a-zA-Z][\w-]*)/g)].map((m) => m[1]!);
     return { words, flags };
   });
+}
+
+/** `slipway ...` commands in inline code spans outside fenced blocks, e.g. in tables and prose. */
+export function inlineSlipwayCommands(markdown: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  let inFence = false;
+  markdown.split('\n').forEach((l, i) => {
+    if (/^\s*(```|~~~)/.test(l)) inFence = !inFence;
+    if (inFence) return;
+    for (const m of l.matchAll(/`((?:npx )?slipway [^`]+)`/g)) out.push({ line: i + 1, text: m[1]! });
+  });
+  return out;
 }
