@@ -10,7 +10,7 @@
 // each command before it runs: `http://127.0.0.1:8080` → the server's URL, `127.0.0.1:8080` → its
 // host:port (the pages show the default address).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -183,6 +183,20 @@ function newShell(root: string): Shell {
   return { home, env, state, cwdFile };
 }
 
+/** External tools a page's commands use that are not on this machine (the test then skips the page). */
+function missingTools(page: string, sh: Shell): string[] {
+  const text = blocksByPage
+    .get(page)!
+    .filter((b) => !b.skip)
+    .flatMap((b) => b.commands.map((c) => c.text))
+    .join('\n');
+  return ['git', 'jq', 'curl', 'tar', 'kubectl', 'helm'].filter(
+    (tool) =>
+      new RegExp(`(^|[|;&(]\\s*|\\$\\()${tool}\\s`, 'm').test(text) &&
+      spawnSync('sh', ['-c', `command -v ${tool}`], { env: sh.env }).status !== 0,
+  );
+}
+
 function saveLogin(sh: Shell, server: TestServer): void {
   mkdirSync(join(sh.home, '.config', 'slipway'), { recursive: true });
   writeFileSync(
@@ -248,6 +262,12 @@ test('the commands of every page work', { concurrency: 3, timeout: 1_200_000 }, 
       top.test(`the commands of ${page} work`, async (t) => {
         const root = mkdtempSync(join(tmpdir(), 'slipway-doc-test-'));
         const sh = newShell(root);
+        const missing = missingTools(page, sh);
+        if (missing.length > 0) {
+          rmSync(root, { recursive: true, force: true });
+          t.skip(`${missing.join(', ')} not installed here`);
+          return;
+        }
         const dataDir = join(sh.home, '.slipway');
         let server = await startTestServer({ dataDir });
         saveLogin(sh, server);
