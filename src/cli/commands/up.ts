@@ -1,7 +1,6 @@
 // `slipway up`: runs the whole platform in this process until SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/index.ts';
-import { startServer } from '../../server/index.ts';
 import type { CliContext } from '../context.ts';
 
 export function registerUpCommand(program: Command, ctx: CliContext): void {
@@ -31,6 +30,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
           },
           env: ctx.io.env,
         });
+        // Loaded here, not at the top: the server's modules take most of the CLI's start-up time.
+        const { startServer } = await import('../../server/index.ts');
         const server = await startServer(config);
         const lines = [`Slipway is running at ${server.url}  (data: ${config.data})`];
         if (server.initialAdminPassword) {
