@@ -48,6 +48,33 @@ sampler.unref();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 
+/** Phase timeline of one round: the first time each phase is seen, in ms since the commit landed. */
+type Timeline = Map<string, number>;
+let timeline: Timeline | undefined;
+let tCommit = 0;
+const mark = (phase: string) => {
+  if (timeline && !timeline.has(phase)) timeline.set(phase, performance.now() - tCommit);
+};
+const markEnd = (phase: string) => {
+  if (timeline) timeline.set(phase, performance.now() - tCommit);
+};
+function traced<T extends object>(name: string, target: T): T {
+  return new Proxy(target, {
+    get(t, prop, recv) {
+      const v = Reflect.get(t, prop, recv);
+      if (typeof v !== 'function') return v;
+      return (...a: unknown[]) => {
+        const label = `${name}.${String(prop)}${prop === 'get' || prop === 'apply' ? ` ${(a[0] as { kind?: string }).kind}` : ''}`;
+        mark(`${label} start`);
+        const r = v.apply(t, a);
+        if (r instanceof Promise) return r.finally(() => markEnd(`${label} end`));
+        markEnd(`${label} end`);
+        return r;
+      };
+    },
+  });
+}
+
 async function latency(kubelet: { startDelayMs: number; readyDelayMs: number }): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-gitops-a-'));
   const repos = createTempRepos();
@@ -62,10 +89,10 @@ async function latency(kubelet: { startDelayMs: number; readyDelayMs: number }):
   const locate = localRepoLocator(repos.root);
   const service = new GitOpsService({
     store: new AppStore(store),
-    git: createCliGitSource({ locate, mirrorDir: join(dir, 'mirrors') }),
+    git: traced('git', createCliGitSource({ locate, mirrorDir: join(dir, 'mirrors') })),
     values: createValuesEditor({ workDir: join(dir, 'values'), locate }),
-    renderer: createRenderer({ helm: chartEngine() }),
-    clusters: staticClusters({ 'in-cluster': kubeClusterClient(kube) }),
+    renderer: traced('render', createRenderer({ helm: chartEngine() })),
+    clusters: staticClusters({ 'in-cluster': traced('kube', kubeClusterClient(kube)) }),
     events,
     auth: new AuthService(store),
     rolloutPollMs: 25,
@@ -75,8 +102,15 @@ async function latency(kubelet: { startDelayMs: number; readyDelayMs: number }):
   const editor = createValuesEditor({
     workDir: join(dir, 'pipeline'),
     locate,
-    onCommitted: (e) => service.enqueueForRepo(e.repo, e.branch),
+    onCommitted: (e) => {
+      tCommit = performance.now();
+      timeline = new Map();
+      mark('push received');
+      service.enqueueForRepo(e.repo, e.branch);
+    },
   });
+  const offStatus = events.on('app.status', (e) => mark(`status ${e.sync}/${e.health}`));
+  const offSync = events.on('app.sync', (e) => mark(`sync ${e.phase}`));
   try {
     await repos.create('team/helm-values', seedChart('dev', 'node-hello-world', '0'));
     const [spec] = parseApplications(`metadata: {name: hello-dev}
@@ -101,6 +135,7 @@ spec:
             e.health === 'Healthy'
           ) {
             off();
+            mark('status Synced/Healthy at commit');
             resolve();
           }
         });
@@ -114,9 +149,17 @@ spec:
       ).commit;
       await done;
       out.push(performance.now() - t0);
+      if (process.env.GITOPS_TRACE && timeline) {
+        console.log(`  round ${i}: commit took ${(tCommit - t0).toFixed(0)} ms; then:`);
+        for (const [k, v] of [...timeline].sort((x, y) => x[1] - y[1]))
+          console.log(`    ${v.toFixed(0).padStart(6)} ms  ${k}`);
+      }
+      timeline = undefined;
     }
     return out;
   } finally {
+    offStatus();
+    offSync();
     service.stop();
     kube.close();
     await lc.stop();
@@ -214,15 +257,17 @@ if (!onlyB)
 console.log(
   '    anchor: Argo CD polls git every 180 s by default (+ jitter); with a webhook it reacts at once',
 );
-const rssBefore = process.memoryUsage().rss;
-peakRss = rssBefore;
-const b = await scale();
-console.log(`(b) ${APPS} apps × ${RESOURCES} resources (in-memory cluster, ${b.objects} objects):`);
-console.log(`    first sync of all apps: ${(b.firstSync! / 1000).toFixed(1)} s`);
-console.log(`    full hard refresh (re-render from git + diff): ${(b.hard! / 1000).toFixed(1)} s`);
-console.log(`    normal refresh (cached render + diff): ${(b.normal! / 1000).toFixed(1)} s`);
-console.log(`    peak RSS ${mb(peakRss)} (before: ${mb(rssBefore)})`);
-console.log(
-  '    anchors: AWS/Argo CD 10k apps default settings 53 min to sync (≈3.2 apps/s); Flux 1000 Kustomizations 4 m 16 s',
-);
+if (!args.includes('--only-a')) {
+  const rssBefore = process.memoryUsage().rss;
+  peakRss = rssBefore;
+  const b = await scale();
+  console.log(`(b) ${APPS} apps × ${RESOURCES} resources (in-memory cluster, ${b.objects} objects):`);
+  console.log(`    first sync of all apps: ${(b.firstSync! / 1000).toFixed(1)} s`);
+  console.log(`    full hard refresh (re-render from git + diff): ${(b.hard! / 1000).toFixed(1)} s`);
+  console.log(`    normal refresh (cached render + diff): ${(b.normal! / 1000).toFixed(1)} s`);
+  console.log(`    peak RSS ${mb(peakRss)} (before: ${mb(rssBefore)})`);
+  console.log(
+    '    anchors: AWS/Argo CD 10k apps default settings 53 min to sync (≈3.2 apps/s); Flux 1000 Kustomizations 4 m 16 s',
+  );
+}
 clearInterval(sampler);
