@@ -1,10 +1,19 @@
-// A long-lived `git cat-file --batch` per repository: blobs are read without spawning a process each time.
+// A long-lived `git cat-file --batch` per repository: objects are read without spawning a process each time.
+// Only immutable names should be asked for (shas, `<sha>^{commit}`, `<sha>:<path>`): the process caches
+// packed-refs by file stat, so a branch name could resolve to a stale commit.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { UnavailableError } from '../core/index.ts';
 
+/** One object as cat-file answers it. */
+export interface GitObject {
+  sha: string;
+  type: 'blob' | 'tree' | 'commit' | 'tag';
+  data: Buffer;
+}
+
 interface Pending {
   sha: string;
-  resolve(data: Buffer | undefined): void;
+  resolve(data: GitObject | undefined): void;
   reject(err: Error): void;
 }
 
@@ -61,23 +70,31 @@ export class CatFileBatch {
       const nl = this.#buf.indexOf(10);
       if (nl < 0) return;
       const header = this.#buf.subarray(0, nl).toString('utf8');
-      if (header.endsWith(' missing')) {
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
         this.#buf = this.#buf.subarray(nl + 1);
         this.#queue.shift();
         head.resolve(undefined);
         continue;
       }
-      const size = Number(header.split(' ')[2]);
+      const [sha, type, sizeText] = header.split(' ');
+      const size = Number(sizeText);
       if (this.#buf.length < nl + 1 + size + 1) return;
       const data = Buffer.from(this.#buf.subarray(nl + 1, nl + 1 + size));
       this.#buf = this.#buf.subarray(nl + 1 + size + 1);
       this.#queue.shift();
-      head.resolve(data);
+      head.resolve({ sha: sha!, type: type as GitObject['type'], data });
     }
   }
 
   /** The object's content, or undefined when it does not exist. */
-  read(sha: string): Promise<Buffer | undefined> {
+  async read(sha: string): Promise<Buffer | undefined> {
+    return (await this.object(sha))?.data;
+  }
+
+  /** The object `name` names (a sha or an expression on one), or undefined when there is none. */
+  object(name: string): Promise<GitObject | undefined> {
+    if (/[\n\r]/.test(name) || name === '') return Promise.resolve(undefined);
+    const sha = name;
     return new Promise((resolve, reject) => {
       const child = this.#start();
       (child.stdout as unknown as { ref?: () => void }).ref?.();

@@ -1,9 +1,12 @@
 // Reading repositories for rendering: Slipway's own bare repositories straight from disk, external ones
-// through a bare mirror that is fetched on demand. Trees at a commit are immutable, so they are cached.
+// through a bare mirror that is fetched on demand. Branches are resolved by reading the ref files (no
+// process), objects come from one long-lived `git cat-file --batch` per repository, and trees (content-
+// addressed) are cached by their sha, so an unchanged directory is never read twice.
 import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError, UnavailableError } from '../core/index.ts';
-import { CatFileBatch } from './cat-file.ts';
+import { CatFileBatch, type GitObject } from './cat-file.ts';
 import { runGit } from './git-cli.ts';
 import type { CommitInfo, FileTree, GitSource } from './seams.ts';
 import type { RepoLocator } from './values-editor.ts';
@@ -20,6 +23,76 @@ export interface CliGitSourceOptions {
   resolveTtlMs?: number;
 }
 
+/** The sha a ref names in a bare repo, read from its loose file or packed-refs; undefined when unknown. */
+export async function readRef(gitDir: string, ref: string, depth = 0): Promise<string | undefined> {
+  if (depth > 5 || !(ref === 'HEAD' || ref.startsWith('refs/'))) return undefined;
+  if (ref.split('/').some((c) => c === '' || c === '.' || c === '..') || /[\0-\x20~^:?*[\\]/.test(ref))
+    return undefined;
+  let text: string | undefined;
+  try {
+    text = (await readFile(join(gitDir, ref), 'utf8')).trim();
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) {
+    if (text.startsWith('ref: ')) return readRef(gitDir, text.slice(5).trim(), depth + 1);
+    return /^[0-9a-f]{40}$/.test(text) ? text : undefined;
+  }
+  let packed: string;
+  try {
+    packed = await readFile(join(gitDir, 'packed-refs'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of packed.split('\n')) {
+    if (line.length > 41 && line.charCodeAt(40) === 32 && line.slice(41) === ref) {
+      const sha = line.slice(0, 40);
+      return /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Author, time and subject of a raw commit object. */
+export function parseCommit(sha: string, data: Buffer): CommitInfo {
+  const text = data.toString('utf8');
+  const split = text.indexOf('\n\n');
+  const headers = split < 0 ? text : text.slice(0, split);
+  const body = split < 0 ? '' : text.slice(split + 2);
+  let author = '';
+  let time = '';
+  for (const line of headers.split('\n')) {
+    if (!line.startsWith('author ')) continue;
+    const m = /^author (.*?) <[^>]*> (\d+) ([+-])(\d\d)(\d\d)$/.exec(line);
+    if (!m) break;
+    author = m[1]!;
+    const offsetMin = (m[3] === '-' ? -1 : 1) * (Number(m[4]) * 60 + Number(m[5]));
+    const local = new Date((Number(m[2]) + offsetMin * 60) * 1000).toISOString().slice(0, 19);
+    time = `${local}${m[3]}${m[4]}:${m[5]}`;
+    break;
+  }
+  const subject = (body.split(/\n\s*\n/)[0] ?? '').trim().split('\n').join(' ');
+  return { sha, author, time, message: subject };
+}
+
+/** Entries of a raw tree object. */
+function parseTree(data: Buffer): { mode: string; name: string; sha: string }[] {
+  const out: { mode: string; name: string; sha: string }[] = [];
+  let i = 0;
+  while (i < data.length) {
+    const sp = data.indexOf(32, i);
+    const nul = data.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 21 > data.length) break;
+    out.push({
+      mode: data.subarray(i, sp).toString('latin1'),
+      name: data.subarray(sp + 1, nul).toString('utf8'),
+      sha: data.subarray(nul + 1, nul + 21).toString('hex'),
+    });
+    i = nul + 21;
+  }
+  return out;
+}
+
 function safeName(url: string): string {
   return url
     .replace(/^[a-z]+:\/\//i, '')
@@ -32,8 +105,10 @@ export function createCliGitSource(
   options: CliGitSourceOptions,
 ): GitSource & { invalidate(repoURL: string): void; close(): void } {
   const cache = new Map<string, FileTree>();
+  /** Files under a tree, by the tree's sha: immutable, shared by every commit that kept the directory. */
+  const trees = new Map<string, Promise<FileTree>>();
   const resolved = new Map<string, { sha: Promise<string>; at: number }>();
-  const listings = new Map<string, Promise<Map<string, string>>>();
+  const _listings = new Map<string, Promise<Map<string, string>>>();
   const commits = new Map<string, CommitInfo>();
   const batches = new Map<string, CatFileBatch>();
   const batchFor = (dir: string) => {
@@ -43,25 +118,6 @@ export function createCliGitSource(
       batches.set(dir, b);
     }
     return b;
-  };
-  /** Every blob of a commit: path → sha (one ls-tree per commit, shared by all apps of a monorepo). */
-  const listing = (dir: string, commit: string): Promise<Map<string, string>> => {
-    const key = `${dir}\0${commit}`;
-    let p = listings.get(key);
-    if (!p) {
-      p = runGit(['--git-dir', dir, 'ls-tree', '-r', '-z', '--full-tree', commit]).then((r) => {
-        const m = new Map<string, string>();
-        for (const rec of r.stdout.toString('utf8').split('\0')) {
-          const x = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
-          if (x) m.set(x[3]!, x[2]!);
-        }
-        return m;
-      });
-      p.catch(() => listings.delete(key));
-      if (listings.size > 64) listings.delete(listings.keys().next().value as string);
-      listings.set(key, p);
-    }
-    return p;
   };
   const max = options.cacheSize ?? 2000;
   const lastFetch = new Map<string, number>();
@@ -109,10 +165,58 @@ export function createCliGitSource(
     return p;
   }
 
+  async function object(dir: string, name: string): Promise<GitObject | undefined> {
+    return batchFor(dir).object(name);
+  }
+
+  function remember(repoURL: string, commit: GitObject): void {
+    if (commits.size > 5000) commits.clear();
+    commits.set(`${repoURL}\0${commit.sha}`, parseCommit(commit.sha, commit.data));
+  }
+
+  /** Every file under the tree `sha`, read through the batch process (sub-trees in parallel). */
+  function readTreeSha(dir: string, sha: string): Promise<FileTree> {
+    let p = trees.get(sha);
+    if (p) return p;
+    p = (async () => {
+      const tree = await object(dir, sha);
+      if (tree?.type !== 'tree') throw new UnavailableError(`Tree ${sha} cannot be read from ${dir}`);
+      const out: FileTree = {};
+      await Promise.all(
+        parseTree(tree.data).map(async (e) => {
+          if (e.mode === '40000') {
+            const sub = await readTreeSha(dir, e.sha);
+            for (const [k, v] of Object.entries(sub)) out[`${e.name}/${k}`] = v;
+          } else if (e.mode !== '160000') {
+            const blob = await object(dir, e.sha);
+            out[e.name] = new Uint8Array(blob?.data ?? Buffer.alloc(0));
+          }
+        }),
+      );
+      return out;
+    })();
+    p.catch(() => trees.delete(sha));
+    if (trees.size >= max) trees.delete(trees.keys().next().value as string);
+    trees.set(sha, p);
+    return p;
+  }
+
   async function resolveNow(repoURL: string, revision: string): Promise<string> {
     const dir = await gitDir(repoURL, true);
     const rev = revision === '' || revision === 'HEAD' ? 'HEAD' : revision;
     const candidates = /^[0-9a-f]{40}$/i.test(rev) ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`, rev];
+    // Fast path: refs read from their files, the commit (peeled from a tag) from the batch process.
+    if (!existsSync(join(dir, 'reftable'))) {
+      for (const c of candidates) {
+        const sha = /^[0-9a-f]{40}$/i.test(c) ? c.toLowerCase() : await readRef(dir, c);
+        if (!sha) continue;
+        const commit = await object(dir, `${sha}^{commit}`).catch(() => undefined);
+        if (commit?.type === 'commit') {
+          remember(repoURL, commit);
+          return commit.sha;
+        }
+      }
+    }
     for (const c of candidates) {
       const r = await runGit(['--git-dir', dir, 'rev-parse', '-q', '--verify', `${c}^{commit}`], {
         allowFailure: true,
@@ -156,21 +260,13 @@ export function createCliGitSource(
       const hit = cache.get(key);
       if (hit) return hit;
       const dir = await gitDir(repoURL, false);
-      const all = await listing(dir, commit).catch((err) => {
-        throw new UnavailableError(`Cannot read ${repoURL} at ${commit}: ${(err as Error).message}`);
-      });
-      const prefix = clean === '' ? '' : `${clean}/`;
-      const entries = [...all]
-        .filter(([p]) => p.startsWith(prefix))
-        .map(([p, sha]) => ({ path: p.slice(prefix.length), sha }));
-      if (entries.length === 0)
+      const root = await object(dir, clean === '' ? `${commit}^{tree}` : `${commit}:${clean}`);
+      if (root?.type !== 'tree') {
+        const exists = await object(dir, `${commit}^{commit}`).catch(() => undefined);
+        if (!exists) throw new UnavailableError(`Cannot read ${repoURL} at ${commit}: no such commit`);
         throw new NotFoundError(`Path "${clean}" not found in ${repoURL} at ${commit.slice(0, 12)}`);
-      const batch = batchFor(dir);
-      const out: FileTree = {};
-      const blobs = await Promise.all(entries.map((e) => batch.read(e.sha)));
-      entries.forEach((e, i) => {
-        out[e.path] = new Uint8Array(blobs[i] ?? Buffer.alloc(0));
-      });
+      }
+      const out = await readTreeSha(dir, root.sha);
       if (cache.size >= max) cache.delete(cache.keys().next().value as string);
       cache.set(key, out);
       return out;
@@ -179,11 +275,10 @@ export function createCliGitSource(
       const known = commits.get(`${repoURL}\0${commit}`);
       if (known) return known;
       const dir = await gitDir(repoURL, false);
-      const r = await runGit(['--git-dir', dir, 'log', '-1', '--format=%H%x00%an%x00%aI%x00%s', commit]);
-      const [sha, author, time, message] = r.stdout.toString('utf8').trim().split('\0');
-      const info = { sha: sha ?? commit, author: author ?? '', time: time ?? '', message: message ?? '' };
-      if (commits.size > 5000) commits.clear();
-      commits.set(`${repoURL}\0${commit}`, info);
+      const obj = await object(dir, `${commit}^{commit}`);
+      if (!obj) throw new NotFoundError(`Commit ${commit} not found in ${repoURL}`);
+      remember(repoURL, obj);
+      const info = commits.get(`${repoURL}\0${obj.sha}`)!;
       return info;
     },
   };

@@ -71,6 +71,7 @@ export { syncAllowed, checkWindow } from './sync-windows.ts';
 export type {
   ClusterClient,
   ClusterProvider,
+  ClusterWatchEvent,
   GitSource,
   Renderer,
   RenderInput,
@@ -81,7 +82,7 @@ export type {
 } from './seams.ts';
 export { gitopsRoutes } from './routes.ts';
 export { chartEngine } from './chart-engine.ts';
-export { ClusterSet, kubeClusterClient } from './kube-clusters.ts';
+export { ClusterSet, kubeClusterClient, lazyKubeClusterClient } from './kube-clusters.ts';
 
 export interface GitOpsDeps {
   config: SlipwayConfig;
@@ -103,8 +104,18 @@ export interface GitOpsDeps {
   locate?: RepoLocator;
   /** Tuning (tests, benchmarks). */
   rolloutTimeoutMs?: number;
-  /** How often apps that are not Synced and Healthy are looked at again (default 2 s). */
+  /**
+   * How often apps that are not Synced and Healthy are looked at again when their cluster is not watched
+   * (its client cannot watch, or the watch is failing) (default 2 s). Watched clusters need no re-check.
+   */
   healthRecheckMs?: number;
+  /**
+   * The slow fallback: every app is refreshed from git and compared with its cluster this often (default
+   * `config.pollIntervalSeconds`, 60 s; 0 turns it off). Argo CD's `timeout.reconciliation` is 180 s.
+   */
+  fullRefreshMs?: number;
+  /** Watch destination clusters for changes (default true). */
+  watch?: boolean;
   rolloutPollMs?: number;
   concurrency?: number;
 }
@@ -153,6 +164,7 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
     ...(deps.rolloutTimeoutMs !== undefined ? { rolloutTimeoutMs: deps.rolloutTimeoutMs } : {}),
     ...(deps.rolloutPollMs !== undefined ? { rolloutPollMs: deps.rolloutPollMs } : {}),
     ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
+    ...(deps.watch !== undefined ? { watch: deps.watch } : {}),
   });
   const svc = service;
   let timer: NodeJS.Timeout | undefined;
@@ -177,17 +189,18 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
         }),
       );
       svc.enqueueAll();
-      const seconds = deps.config.pollIntervalSeconds;
-      if (seconds > 0) {
-        timer = setInterval(() => svc.enqueueAll(), seconds * 1000);
+      const fullMs = deps.fullRefreshMs ?? deps.config.pollIntervalSeconds * 1000;
+      if (fullMs > 0) {
+        timer = setInterval(() => svc.enqueueAll(), fullMs);
         timer.unref();
       }
-      // Health changes without any git change (pods become ready, a rollout stalls): look again at
-      // every app that is not yet Synced and Healthy, every few seconds, without re-reading git.
+      // Health changes without any git change (pods become ready, a rollout stalls) arrive through the
+      // cluster watches. Apps on clusters that are not watched are looked at again every few seconds.
       healthTimer = setInterval(() => {
         if (healthBusy) return;
         const unsettled = svc
           .listApps()
+          .filter((a) => !svc.isWatched(a.spec.destination.name))
           .filter(
             (a) =>
               a.status.sync !== 'Synced' || (a.status.health !== 'Healthy' && a.status.health !== 'Missing'),

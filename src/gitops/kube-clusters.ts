@@ -35,6 +35,50 @@ export function kubeClusterClient(client: KubeClient): ClusterClient {
         options.propagationPolicy ? { propagationPolicy: options.propagationPolicy } : {},
       );
     },
+    watch(kind, handlers) {
+      const handle = client.watch(
+        kind.apiVersion,
+        kind.kind,
+        { ...(handlers.onError ? { onError: handlers.onError } : {}) },
+        (e) =>
+          handlers.onEvent(
+            e.type === 'SYNC'
+              ? { type: 'SYNC', objects: e.objects.map(fromKube) }
+              : { type: e.type, object: fromKube(e.object) },
+          ),
+      );
+      return { stop: () => void handle.stop() };
+    },
+  };
+}
+
+/**
+ * A {@link ClusterClient} over a kube/ client that is looked up on each use (a cluster registry whose
+ * clients can change); watches start once the client is known.
+ */
+export function lazyKubeClusterClient(client: () => Promise<KubeClient>): ClusterClient {
+  const c = async () => kubeClusterClient(await client());
+  return {
+    apply: async (obj, options) => (await c()).apply(obj, options),
+    get: async (ref) => (await c()).get(ref),
+    list: async (kind, options) => (await c()).list(kind, options),
+    delete: async (ref, options) => (await c()).delete(ref, options),
+    watch(kind, handlers) {
+      let stopped = false;
+      let handle: { stop(): void } | undefined;
+      c().then(
+        (cc) => {
+          if (!stopped) handle = cc.watch!(kind, handlers);
+        },
+        (err: unknown) => handlers.onError?.(err instanceof Error ? err : new Error(String(err))),
+      );
+      return {
+        stop() {
+          stopped = true;
+          handle?.stop();
+        },
+      };
+    },
   };
 }
 

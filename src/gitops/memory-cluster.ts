@@ -2,7 +2,7 @@
 // rollout controller (Deployments become available; an image the "registry" lacks never does; Jobs complete).
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, UnavailableError } from '../core/index.ts';
-import type { ClusterClient, KubeObject, ObjectRef } from './seams.ts';
+import type { ClusterClient, ClusterWatchEvent, KubeObject, ObjectRef } from './seams.ts';
 import { isNamespacedKind, keyOfRef, refOf } from './sync-plan.ts';
 
 export interface MemoryClusterOptions {
@@ -37,6 +37,16 @@ export function createMemoryCluster(options: MemoryClusterOptions = {}): MemoryC
   let rv = 1;
   const log: string[] = [];
   const imageExists = options.imageExists ?? (() => true);
+  const watchers = new Set<{ apiVersion: string; kind: string; onEvent(e: ClusterWatchEvent): void }>();
+  function notify(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject): void {
+    for (const w of watchers) {
+      if (w.kind !== obj.kind || w.apiVersion !== obj.apiVersion) continue;
+      const copy = structuredClone(obj);
+      queueMicrotask(() => {
+        if (watchers.has(w)) w.onEvent({ type, object: copy });
+      });
+    }
+  }
 
   function check(): void {
     if (unreachable) throw new UnavailableError(`Cluster unreachable: ${unreachable}`);
@@ -104,6 +114,7 @@ export function createMemoryCluster(options: MemoryClusterOptions = {}): MemoryC
         obj.metadata.generation = (obj.metadata.generation ?? 1) + 1;
       obj.metadata.resourceVersion = String(++rv);
       settle(obj);
+      notify('MODIFIED', obj);
     },
     async apply(input, opts = {}) {
       check();
@@ -139,6 +150,7 @@ export function createMemoryCluster(options: MemoryClusterOptions = {}): MemoryC
       if (opts.dryRun) return next;
       settle(next);
       store.set(key, next);
+      notify(live ? 'MODIFIED' : 'ADDED', next);
       log.push(`apply ${desired.kind}/${desired.metadata.name}`);
       return structuredClone(next);
     },
@@ -165,10 +177,23 @@ export function createMemoryCluster(options: MemoryClusterOptions = {}): MemoryC
     async delete(ref) {
       check();
       const key = keyOfRef(ref);
-      if (!store.delete(key)) throw new NotFoundError(`${ref.kind} "${ref.name}" not found`);
+      const gone = store.get(key);
+      if (!gone || !store.delete(key)) throw new NotFoundError(`${ref.kind} "${ref.name}" not found`);
+      notify('DELETED', gone);
       log.push(`delete ${ref.kind}/${ref.name}`);
     },
     isNamespaced: (k) => isNamespacedKind(k.kind),
+    watch(kind, handlers) {
+      const w = { ...kind, onEvent: handlers.onEvent };
+      watchers.add(w);
+      const objects = [...store.values()]
+        .filter((o) => o.kind === kind.kind && o.apiVersion === kind.apiVersion)
+        .map((o) => structuredClone(o));
+      queueMicrotask(() => {
+        if (watchers.has(w)) w.onEvent({ type: 'SYNC', objects });
+      });
+      return { stop: () => void watchers.delete(w) };
+    },
   };
   return cluster;
 }

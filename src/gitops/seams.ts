@@ -46,7 +46,21 @@ export interface ClusterClient {
   ): Promise<void>;
   /** True when the kind is namespaced (defaults to a built-in table when absent). */
   isNamespaced?(kind: { apiVersion: string; kind: string }): boolean;
+  /**
+   * Watches one kind in all namespaces until `stop()`: first a `SYNC` with the current list, then every
+   * change; after the client lost its place (410 Gone) another `SYNC`. Failed attempts go to `onError` and
+   * are retried by the client. Optional: a cluster without it is polled.
+   */
+  watch?(
+    kind: { apiVersion: string; kind: string },
+    handlers: { onEvent(event: ClusterWatchEvent): void; onError?(err: Error): void },
+  ): { stop(): void };
 }
+
+/** What a cluster watch delivers. */
+export type ClusterWatchEvent =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject }
+  | { type: 'SYNC'; objects: KubeObject[] };
 
 /** Looks up clusters by name; `in-cluster` is the local cluster. Throws NotFoundError for unknown names. */
 export interface ClusterProvider {

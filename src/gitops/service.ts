@@ -28,6 +28,7 @@ import type {
   SyncWindow,
 } from './app-store.ts';
 import { EMPTY_STATUS } from './app-store.ts';
+import { ClusterWatch } from './cluster-watch.ts';
 import { describeChanges, diffObject, type FieldChange, ignoredPointers } from './diff.ts';
 import { assessHealth, worstHealth } from './health.ts';
 import { sourceKind } from './renderer.ts';
@@ -117,8 +118,15 @@ export interface GitOpsServiceOptions {
   clusterTimeoutMs?: number;
   /** How long a sync follows a rollout before calling it failed (default 5 min). */
   rolloutTimeoutMs?: number;
-  /** Poll interval while following a rollout (default 200 ms). */
+  /**
+   * Poll interval while following a rollout on a cluster that is not watched (default 200 ms). On a watched
+   * cluster the rollout is followed by its watch events, with a poll every max(this, 2 s) as a safety net.
+   */
   rolloutPollMs?: number;
+  /** Watch the destination clusters for changes to managed objects (default true; needs `ClusterClient.watch`). */
+  watch?: boolean;
+  /** Changes seen by the watches within this window are folded into one re-evaluation (default 50 ms). */
+  watchDebounceMs?: number;
   /** Pause between sync waves (Argo CD waits 2 s; default 0). */
   waveDelayMs?: number;
   /** Maps a repo URL to a canonical key (so `org/name` and its URL match); default: the URL itself. */
@@ -247,10 +255,24 @@ export class GitOpsService {
   readonly #syncing = new Set<string>();
   readonly #lastEvent = new Map<string, string>();
   readonly #failedAuto = new Map<string, string>();
+  readonly #watch: ClusterWatch | undefined;
+  /** Waiters for a change to an app's objects (rollouts followed by watch events). */
+  readonly #wakers = new Map<string, Set<() => void>>();
+  /** Count of watched changes per syncing app (a change seen while looking is not lost). */
+  readonly #changes = new Map<string, number>();
 
   constructor(options: GitOpsServiceOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    if (options.watch !== false) {
+      this.#watch = new ClusterWatch({
+        clusters: options.clusters,
+        ...(options.watchDebounceMs !== undefined ? { debounceMs: options.watchDebounceMs } : {}),
+        onChange: (app, force) => this.#onWatch(app, force),
+        onError: (cluster, kind, err) =>
+          this.#o.logger?.debug({ cluster, kind, err: err.message }, 'cluster watch failed; retrying'),
+      });
+    }
     this.#queue = new WorkQueue({
       concurrency: options.concurrency ?? 16,
       perGroup: options.perClusterConcurrency ?? 8,
@@ -381,6 +403,7 @@ export class GitOpsService {
       }
       this.#o.store.deleteApp(name);
       this.#renderCache.delete(name);
+      this.#watch?.untrack(name);
     });
     this.#o.auth.audit({ actor, action: 'app.delete', resource: `app/${name}`, details: { cascade } });
   }
@@ -626,6 +649,60 @@ export class GitOpsService {
 
   stop(): void {
     this.#queue.stop();
+    this.#watch?.stop();
+    for (const set of this.#wakers.values()) for (const wake of set) wake();
+    this.#wakers.clear();
+  }
+
+  /**
+   * True when `cluster`'s managed kinds are all being watched, so that its apps need no periodic
+   * re-check (only the slow full refresh); false for clusters without watch support or with failing watches.
+   */
+  isWatched(cluster: string): boolean {
+    return this.#watch?.isLive(cluster) ?? false;
+  }
+
+  /** Watch bookkeeping (benchmarks, diagnostics). */
+  watchStats(): { clusters: number; watches: number; objects: number; apps: number } {
+    return this.#watch?.stats() ?? { clusters: 0, watches: 0, objects: 0, apps: 0 };
+  }
+
+  /** A watched object of `app` changed: wake its rollout waiters, and look at it again unless it is syncing. */
+  #onWatch(app: string, force: boolean): void {
+    if (this.#syncing.has(app)) this.#changes.set(app, (this.#changes.get(app) ?? 0) + 1);
+    for (const wake of this.#wakers.get(app) ?? []) wake();
+    if (this.#syncing.has(app)) return;
+    if (!force) {
+      const s = this.#o.store.findApp(app) ? this.#o.store.getStatus(app) : undefined;
+      if (!s || s.comparisonError) return;
+      if (s.sync === 'Synced' && (s.health === 'Healthy' || s.health === 'Missing')) return;
+    }
+    this.#queue.add(app);
+  }
+
+  /** Resolves at the next watched change of `app`'s objects, or after `ms`. */
+  #changeOrTimeout(app: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.#wakers.get(app);
+      if (!set) this.#wakers.set(app, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        set!.delete(done);
+        if (set!.size === 0 && this.#wakers.get(app) === set) this.#wakers.delete(app);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  #track(spec: AppSpec, plan: SyncPlan, inventory: ObjectRef[]): void {
+    if (!this.#watch) return;
+    const refs = plan.resources.map((p) => refOf(p.object));
+    const keys = new Set(refs.map(keyOfRef));
+    for (const r of inventory) if (!keys.has(keyOfRef(r))) refs.push(r);
+    for (const h of Object.values(plan.hooks).flat()) refs.push(refOf(h.object));
+    this.#watch.track(spec.name, spec.destination.name, refs);
   }
 
   /**
@@ -668,6 +745,7 @@ export class GitOpsService {
       this.#save(spec, status);
       return status;
     }
+    this.#track(spec, rendered.plan, prev.inventory);
     try {
       const cmp = await this.#compare(spec, rendered.plan, prev.inventory);
       const outOf = cmp.resources.filter((r) => r.sync === 'OutOfSync').length;
@@ -840,6 +918,7 @@ export class GitOpsService {
     const startedAt = new Date(started).toISOString();
     const cluster = this.#cluster(spec.destination.name);
     const plan = rendered.plan;
+    this.#track(spec, plan, this.#o.store.getStatus(spec.name).inventory);
     const historyId = this.#o.store.startHistory({
       app: spec.name,
       revision: rendered.revision,
@@ -898,7 +977,7 @@ export class GitOpsService {
         setOp({ message: `applying wave ${wave.wave} (${wave.items.length} resources)` });
         await mapLimit(wave.items, 8, (p) => this.#applyWithRetry(cluster, p, spec));
         if (i < waves.length - 1) {
-          const h = await this.#waitHealthy(cluster, wave.items);
+          const h = await this.#waitHealthy(cluster, wave.items, spec, false);
           if (h.status === 'Degraded') throw new SyncFailure(`wave ${wave.wave} is Degraded: ${h.message}`);
           if (this.#o.waveDelayMs) await sleep(this.#o.waveDelayMs);
         }
@@ -924,7 +1003,7 @@ export class GitOpsService {
       };
       if (!spec.syncPolicy.syncOptions.pruneLast) await prune();
       setOp({ message: 'waiting for the rollout to finish' });
-      const health = await this.#waitHealthy(cluster, plan.resources.filter(only), spec);
+      const health = await this.#waitHealthy(cluster, plan.resources.filter(only), spec, true);
       if (health.status === 'Degraded') throw new SyncFailure(`rollout Degraded: ${health.message}`);
       if (health.status !== 'Healthy' && health.status !== 'Suspended')
         throw new SyncFailure(`rollout did not finish: ${health.message}`);
@@ -949,6 +1028,7 @@ export class GitOpsService {
       await this.#runHooks(cluster, plan.hooks.SyncFail, spec).catch(() => undefined);
     } finally {
       this.#syncing.delete(spec.name);
+      this.#changes.delete(spec.name);
     }
     const duration = this.#now() - started;
     this.#o.store.finishHistory(historyId, phase, message, duration);
@@ -970,8 +1050,11 @@ export class GitOpsService {
     const retry = spec.syncPolicy.retry;
     for (let attempt = 0; ; attempt++) {
       try {
-        if (spec.syncPolicy.syncOptions.replace && cluster.replace) await cluster.replace(p.object);
-        else await cluster.apply(p.object, { force: true });
+        const written =
+          spec.syncPolicy.syncOptions.replace && cluster.replace
+            ? await cluster.replace(p.object)
+            : await cluster.apply(p.object, { force: true });
+        this.#watch?.ownWrite(spec.destination.name, written);
         return;
       } catch (err) {
         const retryable = err instanceof UnavailableError || !isSlipwayError(err);
@@ -986,14 +1069,19 @@ export class GitOpsService {
     }
   }
 
-  /** Polls the objects until none is Progressing/Missing (or one is Degraded, or time runs out). */
+  /**
+   * Follows the objects until none is Progressing/Missing (or one is Degraded, or time runs out): looks again
+   * at each watched change of the app's objects, and polls as a safety net.
+   */
   async #waitHealthy(
     cluster: ClusterClient,
     items: PlannedObject[],
-    spec?: AppSpec,
+    spec: AppSpec,
+    updateStatus: boolean,
   ): Promise<{ status: HealthStatus; message: string }> {
     const deadline = this.#now() + (this.#o.rolloutTimeoutMs ?? 300_000);
     for (;;) {
+      const seen = this.#changes.get(spec.name) ?? 0;
       const results = await mapLimit(items, 8, async (p) => ({
         p,
         h: await this.#health(cluster, await cluster.get(refOf(p.object))),
@@ -1003,7 +1091,7 @@ export class GitOpsService {
       const message = culprit
         ? `${culprit.p.object.kind} ${culprit.p.object.metadata.name}: ${culprit.h.message ?? worst}`
         : '';
-      if (spec) {
+      if (updateStatus) {
         const s = this.#o.store.getStatus(spec.name);
         s.health = worst;
         this.#save(spec, s);
@@ -1011,7 +1099,13 @@ export class GitOpsService {
       if (worst === 'Healthy' || worst === 'Suspended' || worst === 'Degraded' || worst === 'Unknown')
         return { status: worst, message };
       if (this.#now() > deadline) return { status: worst, message: `timed out: ${message}` };
-      await sleep(this.#o.rolloutPollMs ?? 200);
+      if ((this.#changes.get(spec.name) ?? 0) !== seen) continue;
+      const poll = this.#o.rolloutPollMs ?? 200;
+      const watched = this.#watch?.isLive(spec.destination.name) ?? false;
+      await this.#changeOrTimeout(
+        spec.name,
+        Math.min(watched ? Math.max(poll, 2_000) : poll, Math.max(1, deadline - this.#now() + 1)),
+      );
     }
   }
 
@@ -1030,7 +1124,7 @@ export class GitOpsService {
       }
       const results = await Promise.all(
         wave.items.map(async (h) => {
-          const w = await this.#waitHealthy(cluster, [h]);
+          const w = await this.#waitHealthy(cluster, [h], spec, false);
           const ok = w.status === 'Healthy';
           if (
             (ok && h.deletePolicies.includes('HookSucceeded')) ||

@@ -180,4 +180,13 @@ test('localRepoName() recognises org/name and Slipway git URLs', () => {
     'team/helm-values',
   );
   assert.equal(localRepoName('https://github.com/team/helm-values.git', 'http://127.0.0.1:8080'), undefined);
+  // After a restart on another port (port 0), the server's old loopback URLs are still its own.
+  assert.equal(
+    localRepoName('http://127.0.0.1:43875/git/team/helm-values.git', 'http://127.0.0.1:8080'),
+    'team/helm-values',
+  );
+  assert.equal(
+    localRepoName('http://10.0.0.5:8080/git/team/helm-values.git', 'http://127.0.0.1:8080'),
+    undefined,
+  );
 });

@@ -550,6 +550,14 @@ export function localRepoName(repo: string, publicUrl?: string): string | undefi
   const short = /^([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*?)(\.git)?$/i.exec(repo);
   if (short && !repo.includes(':')) return `${short[1]}/${short[2]}`;
   const m = /^https?:\/\/[^/]+(?:\/.*)?\/git\/([^/]+)\/([^/]+?)(\.git)?\/?$/.exec(repo);
-  if (m && (!publicUrl || repo.startsWith(publicUrl.replace(/\/+$/, '')))) return `${m[1]}/${m[2]}`;
+  // A server on a loopback address whose port changed (started with port 0) still owns its old URLs.
+  const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/i;
+  if (
+    m &&
+    (!publicUrl ||
+      repo.startsWith(publicUrl.replace(/\/+$/, '')) ||
+      (loopback.test(repo) && loopback.test(publicUrl)))
+  )
+    return `${m[1]}/${m[2]}`;
   return undefined;
 }
