@@ -137,3 +137,26 @@ test('syncAllowed() applies deny windows, allow windows and manualSync', () => {
   assert.equal(syncAllowed([allow], Date.UTC(2026, 0, 5, 10, 0), false).allowed, true);
   assert.equal(syncAllowed([allow], Date.UTC(2026, 0, 4, 10, 0), false).allowed, false);
 });
+
+test('ignoreDifferences with jqPathExpressions are parsed and honoured by the diff', () => {
+  const [app] = parseApplications(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: jq}
+spec:
+  source: {repoURL: team/x, path: .}
+  destination: {namespace: jq}
+  ignoreDifferences:
+    - kind: Deployment
+      jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "app") | .image']
+`);
+  const desired = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd', namespace: 'jq' },
+    spec: { template: { spec: { containers: [{ name: 'app', image: 'a:1' }] } } },
+  };
+  const live = structuredClone(desired);
+  live.spec.template.spec.containers[0]!.image = 'a:2';
+  assert.equal(diffObject(desired, live).modified, true);
+  assert.equal(diffObject(desired, live, app!.ignoreDifferences).modified, false);
+});

@@ -1086,7 +1086,7 @@ export class GitOpsService {
       let commit: string | undefined;
       for (const [i, source] of spec.sources.entries()) {
         const to = entry.commits[i];
-        if (!to || source.path === undefined) continue;
+        if (!to || source.path === undefined || isChartSource(source)) continue;
         const r = await this.#o.values.restorePath({
           repo: source.repoURL,
           path: source.path,
