@@ -147,6 +147,9 @@ export interface ChartRepositoriesOptions {
   fetch?: typeof fetch;
   /** Unpacked charts kept in memory (default 32). */
   memoryEntries?: number;
+  /** How long a version's resolution is reused before asking the registry again (default 5 s). */
+  resolveTtlMs?: number;
+  now?: () => number;
 }
 
 /** Wraps a registry/network failure so that the ComparisonError names the chart reference. */
@@ -342,10 +345,18 @@ export function createChartRepositories(options: ChartRepositoriesOptions): Char
     return data;
   };
 
+  const resolved = new Map<string, { hex: string; at: number }>();
+  const now = options.now ?? Date.now;
+  const ttl = options.resolveTtlMs ?? 5_000;
   return {
     async resolve(source) {
       const ref = chartReference(source);
-      return ref.kind === 'oci' ? resolveOci(ref) : resolveRepo(ref);
+      const hit = resolved.get(ref.display);
+      if (hit && now() - hit.at < ttl) return hit.hex;
+      const hex = await (ref.kind === 'oci' ? resolveOci(ref) : resolveRepo(ref));
+      resolved.set(ref.display, { hex, at: now() });
+      if (resolved.size > 1000) resolved.delete(resolved.keys().next().value!);
+      return hex;
     },
     async files(source, hex) {
       const sub = (source.path ?? '').replace(/^\.\/?/, '').replace(/\/+$/, '');
