@@ -47,6 +47,8 @@ export interface IgnoreDifference {
   name?: string;
   namespace?: string;
   jsonPointers: string[];
+  /** jq paths (the subset kube/ supports: `.a.b`, `.a[]`, `select(.name == "x")`). */
+  jqPathExpressions?: string[];
 }
 
 export interface AppSpec {
@@ -114,20 +116,24 @@ function bool(ctx: Ctx, v: unknown, path: (string | number)[], dflt: boolean): b
 
 function parseSource(ctx: Ctx, raw: unknown, path: (string | number)[]): AppSource {
   const s = obj(raw) ?? fail(ctx, path, 'must be a mapping');
-  const repoURL = str(ctx, s.repoURL ?? s.repo, [...path, 'repoURL'], true)!;
-  if (
-    !/^(https?:\/\/|oci:\/\/|file:\/\/|\/|[A-Za-z0-9][\w.-]*\/[\w.-]+$)/.test(repoURL) ||
-    /\s/.test(repoURL)
-  ) {
+  const ociChart = typeof s.chart === 'string' && s.chart.startsWith('oci://') ? s.chart : undefined;
+  const repoURL = str(ctx, s.repoURL ?? s.repo ?? ociChart, [...path, 'repoURL'], true)!;
+  // With a chart name, a scheme-less repoURL is an OCI registry path (Argo CD's `enableOCI` form).
+  const hostPath =
+    s.chart !== undefined ? /^[\w.-]+(:\d+)?(\/[\w.-]+)+\/?$/ : /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+  if (!/^(https?:\/\/|oci:\/\/|file:\/\/|\/)/.test(repoURL) && !hostPath.test(repoURL)) {
     fail(
       ctx,
       [...path, 'repoURL'],
       `must be a git URL (https://...), oci://..., or org/name, got ${JSON.stringify(repoURL)}`,
     );
   }
+  if (/\s/.test(repoURL))
+    fail(ctx, [...path, 'repoURL'], `must not contain spaces, got ${JSON.stringify(repoURL)}`);
   const out: AppSource = {
     repoURL,
-    targetRevision: str(ctx, s.targetRevision ?? s.revision, [...path, 'targetRevision'], false) ?? 'HEAD',
+    targetRevision:
+      str(ctx, s.targetRevision ?? s.revision ?? s.version, [...path, 'targetRevision'], false) ?? 'HEAD',
   };
   const p = str(ctx, s.path, [...path, 'path'], false);
   if (p !== undefined) {
@@ -183,7 +189,9 @@ function parseSource(ctx: Ctx, raw: unknown, path: (string | number)[]): AppSour
     out.directory = { recurse: bool(ctx, d.recurse, [...path, 'directory', 'recurse'], false) };
   }
   if (s.kustomize !== undefined) out.kustomize = obj(s.kustomize) ?? {};
-  if (!out.path && !out.chart && !out.ref) fail(ctx, path, 'needs a path (directory in the repo) or a chart');
+  const oci = repoURL.startsWith('oci://');
+  if (out.path === undefined && !out.chart && !out.ref && !oci)
+    fail(ctx, path, 'needs a path (directory in the repo) or a chart');
   return out;
 }
 
@@ -295,7 +303,7 @@ function parseOne(ctx: Ctx, raw: unknown): AppSpec {
   } else {
     sources = [parseSource(ctx, spec.source, ['spec', 'source'])];
   }
-  if (!sources.some((s) => s.path !== undefined || s.chart !== undefined)) {
+  if (!sources.some((s) => s.path !== undefined || s.chart !== undefined || s.repoURL.startsWith('oci://'))) {
     fail(ctx, ['spec', 'sources'], 'at least one source must have a path or a chart');
   }
   const refs = new Set(sources.map((s) => s.ref).filter(Boolean));
@@ -353,6 +361,14 @@ function parseOne(ctx: Ctx, raw: unknown): AppSpec {
         return t;
       }),
     };
+    if (o.jqPathExpressions !== undefined) {
+      const jq = o.jqPathExpressions;
+      if (!Array.isArray(jq))
+        fail(ctx, ['spec', 'ignoreDifferences', i, 'jqPathExpressions'], 'must be a list of jq paths');
+      out.jqPathExpressions = jq.map(
+        (e, j) => str(ctx, e, ['spec', 'ignoreDifferences', i, 'jqPathExpressions', j], true)!,
+      );
+    }
     for (const k of ['group', 'name', 'namespace'] as const) {
       const v = str(ctx, o[k], ['spec', 'ignoreDifferences', i, k], false);
       if (v !== undefined) out[k] = v;

@@ -6,7 +6,9 @@ import type { AuthService } from '../auth/index.ts';
 import type { EventBus, Logger, SlipwayConfig } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { AppStore } from './app-store.ts';
+import { RegistryClient } from '../oci/index.ts';
 import { chartEngine } from './chart-engine.ts';
+import { type ChartRepositories, createChartRepositories } from './chart-source.ts';
 import { createCliGitSource } from './git-source.ts';
 import { createRenderer, type ChartEngine } from './renderer.ts';
 import { gitopsRoutes } from './routes.ts';
@@ -82,6 +84,13 @@ export type {
 } from './seams.ts';
 export { gitopsRoutes } from './routes.ts';
 export { chartEngine } from './chart-engine.ts';
+export {
+  chartReference,
+  createChartRepositories,
+  isChartSource,
+  pickVersion,
+} from './chart-source.ts';
+export type { ChartReference, ChartRepositories, ChartRepositoriesOptions } from './chart-source.ts';
 export { ClusterSet, kubeClusterClient, lazyKubeClusterClient } from './kube-clusters.ts';
 
 export interface GitOpsDeps {
@@ -100,6 +109,13 @@ export interface GitOpsDeps {
   renderer?: Renderer;
   /** Engine for Helm sources (default: chart/'s in-process renderer). */
   chart?: ChartEngine;
+  /**
+   * OCI client for `oci://` chart sources; give it Slipway's internal credentials for its own registry
+   * (default: an anonymous client). Charts are cached under `<dataDir>/gitops/charts`.
+   */
+  registryClient?: RegistryClient;
+  /** Packaged chart sources (default: OCI through `registryClient`, Helm repositories through fetch). */
+  charts?: ChartRepositories;
   /** Maps repo names/URLs to clone URLs for the values editor (default: Slipway's bare repos on disk). */
   locate?: RepoLocator;
   /** Tuning (tests, benchmarks). */
@@ -161,6 +177,12 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
     auth: deps.auth,
     logger: deps.logger,
     repoKey,
+    charts:
+      deps.charts ??
+      createChartRepositories({
+        cacheDir: join(deps.dataDir, 'gitops', 'charts'),
+        registry: deps.registryClient ?? new RegistryClient(),
+      }),
     ...(deps.rolloutTimeoutMs !== undefined ? { rolloutTimeoutMs: deps.rolloutTimeoutMs } : {}),
     ...(deps.rolloutPollMs !== undefined ? { rolloutPollMs: deps.rolloutPollMs } : {}),
     ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),

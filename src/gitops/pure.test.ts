@@ -118,11 +118,12 @@ test('diffObject() ignores server-added fields and honours ignoreDifferences', (
     diffObject(desired, live).changes.map((c) => c.path),
     ['spec.replicas'],
   );
-  assert.equal(diffObject(desired, live, ['/spec/replicas']).modified, false);
+  const ignoreReplicas = [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas'] }];
+  assert.equal(diffObject(desired, live, ignoreReplicas).modified, false);
   live.spec.template.spec.containers[0]!.image = 'a:0';
   assert.deepEqual(
-    diffObject(desired, live, ['/spec/replicas']).changes.map((c) => c.path),
-    ['spec.template.spec.containers[name=app].image'],
+    diffObject(desired, live, ignoreReplicas).changes.map((c) => c.path),
+    ['spec.template.spec.containers[0].image'],
   );
 });
 
@@ -135,4 +136,27 @@ test('syncAllowed() applies deny windows, allow windows and manualSync', () => {
   const allow = { kind: 'allow' as const, schedule: '0 9 * * 1-5', duration: '8h', manualSync: false };
   assert.equal(syncAllowed([allow], Date.UTC(2026, 0, 5, 10, 0), false).allowed, true);
   assert.equal(syncAllowed([allow], Date.UTC(2026, 0, 4, 10, 0), false).allowed, false);
+});
+
+test('ignoreDifferences with jqPathExpressions are parsed and honoured by the diff', () => {
+  const [app] = parseApplications(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: jq}
+spec:
+  source: {repoURL: team/x, path: .}
+  destination: {namespace: jq}
+  ignoreDifferences:
+    - kind: Deployment
+      jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "app") | .image']
+`);
+  const desired = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd', namespace: 'jq' },
+    spec: { template: { spec: { containers: [{ name: 'app', image: 'a:1' }] } } },
+  };
+  const live = structuredClone(desired);
+  live.spec.template.spec.containers[0]!.image = 'a:2';
+  assert.equal(diffObject(desired, live).modified, true);
+  assert.equal(diffObject(desired, live, app!.ignoreDifferences).modified, false);
 });

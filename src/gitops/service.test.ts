@@ -203,7 +203,7 @@ test('seed steps 3, 6-12 against the in-memory cluster', { skip }, async (t) => 
       assert.deepEqual(
         d2.resources.flatMap((x) => x.summary),
         [
-          'spec.template.spec.containers[name=app].image: 127.0.0.1:5000/base/node-hello-world:2 → 127.0.0.1:5000/base/node-hello-world:3',
+          'spec.template.spec.containers[0].image: 127.0.0.1:5000/base/node-hello-world:2 → 127.0.0.1:5000/base/node-hello-world:3',
         ],
       );
     },

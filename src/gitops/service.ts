@@ -28,8 +28,9 @@ import type {
   SyncWindow,
 } from './app-store.ts';
 import { EMPTY_STATUS } from './app-store.ts';
+import { type ChartRepositories, isChartSource, NO_CHART_REPOSITORIES } from './chart-source.ts';
 import { ClusterWatch } from './cluster-watch.ts';
-import { describeChanges, diffObject, type FieldChange, ignoredPointers } from './diff.ts';
+import { describeChanges, diffObject, type FieldChange } from './diff.ts';
 import { assessHealth, worstHealth } from './health.ts';
 import { sourceKind } from './renderer.ts';
 import type {
@@ -131,6 +132,8 @@ export interface GitOpsServiceOptions {
   waveDelayMs?: number;
   /** Maps a repo URL to a canonical key (so `org/name` and its URL match); default: the URL itself. */
   repoKey?: (repoURL: string) => string;
+  /** Packaged chart sources (OCI registries, Helm repositories); default: none configured. */
+  charts?: ChartRepositories;
 }
 
 export interface SyncOptionsInput {
@@ -252,6 +255,9 @@ export class GitOpsService {
   readonly #mutex = new Mutex();
   readonly #queue: WorkQueue;
   readonly #renderCache = new Map<string, { key: string; rendered: Rendered }>();
+  get #charts(): ChartRepositories {
+    return this.#o.charts ?? NO_CHART_REPOSITORIES;
+  }
   readonly #syncing = new Set<string>();
   readonly #lastEvent = new Map<string, string>();
   readonly #failedAuto = new Map<string, string>();
@@ -416,7 +422,9 @@ export class GitOpsService {
 
   async #render(spec: AppSpec, hard: boolean): Promise<Rendered> {
     const commits = await Promise.all(
-      spec.sources.map((s) => this.#o.git.resolve(s.repoURL, s.targetRevision)),
+      spec.sources.map((s) =>
+        isChartSource(s) ? this.#charts.resolve(s) : this.#o.git.resolve(s.repoURL, s.targetRevision),
+      ),
     );
     const key = JSON.stringify([spec.sources, spec.destination, commits]);
     const cached = this.#renderCache.get(spec.name);
@@ -427,21 +435,21 @@ export class GitOpsService {
     });
     const manifests: RenderedManifest[] = [];
     for (const [i, source] of spec.sources.entries()) {
-      if (source.path === undefined && source.chart === undefined) continue;
-      if (source.chart !== undefined && source.path === undefined) {
-        throw new InputError(
-          `Source ${source.repoURL} chart ${source.chart}: charts from Helm or OCI repositories need the chart module`,
-          {
-            location: { field: `spec.sources[${i}].chart` },
-          },
-        );
-      }
-      const path = source.path ?? '';
-      const files = await this.#o.git.readTree(source.repoURL, commits[i]!, path);
+      if (source.path === undefined && !isChartSource(source)) continue;
+      const chart = isChartSource(source);
+      const path = chart ? '' : (source.path ?? '');
+      const files = chart
+        ? await this.#charts.files(source, commits[i]!)
+        : await this.#o.git.readTree(source.repoURL, commits[i]!, path);
       const kind = source.helm ? 'helm' : sourceKind(files);
       const valueFiles: { name: string; text: string }[] = [];
       for (const vf of source.helm?.valueFiles ?? []) {
         const m = /^\$([^/]+)\/(.*)$/.exec(vf);
+        const inChart = chart && !m ? files[posix.normalize(vf)] : undefined;
+        if (inChart) {
+          valueFiles.push({ name: vf, text: new TextDecoder().decode(inChart) });
+          continue;
+        }
         const repo = m ? refs.get(m[1]!) : { source, commit: commits[i]! };
         if (!repo)
           throw new InputError(`valueFiles: unknown source ref in ${vf}`, {
@@ -513,7 +521,7 @@ export class GitOpsService {
     const desiredKeys = new Set(plan.resources.map((r) => keyOfRef(refOf(r.object))));
     const resources = await mapLimit(plan.resources, 8, async (p): Promise<ResourceStatus> => {
       const live = await cluster.get(refOf(p.object));
-      const d = diffObject(p.object, live, ignoredPointers(p.object, spec.ignoreDifferences));
+      const d = diffObject(p.object, live, spec.ignoreDifferences);
       const h = await this.#health(cluster, live);
       return {
         ...this.#resourceId(p.object),
@@ -808,7 +816,7 @@ export class GitOpsService {
     const out: ResourceDiff[] = [];
     for (const p of rendered.plan.resources) {
       const live = await cluster.get(refOf(p.object));
-      const d = diffObject(p.object, live, ignoredPointers(p.object, spec.ignoreDifferences));
+      const d = diffObject(p.object, live, spec.ignoreDifferences);
       if (!d.modified) continue;
       out.push({
         kind: p.object.kind,
@@ -1172,7 +1180,7 @@ export class GitOpsService {
       let commit: string | undefined;
       for (const [i, source] of spec.sources.entries()) {
         const to = entry.commits[i];
-        if (!to || source.path === undefined) continue;
+        if (!to || source.path === undefined || isChartSource(source)) continue;
         const r = await this.#o.values.restorePath({
           repo: source.repoURL,
           path: source.path,

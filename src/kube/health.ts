@@ -65,7 +65,8 @@ function deploymentHealth(obj: KubeObject): Health {
   }
   const progressing = condition(obj, 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return h('Degraded', `Deployment "${name}" exceeded its progress deadline`);
+    const why = progressing.message ? `: ${progressing.message}` : '';
+    return h('Degraded', `Deployment "${name}" exceeded its progress deadline${why}`);
   }
   const replicas = spec.replicas === undefined ? 1 : num(spec.replicas);
   const updated = num(status.updatedReplicas);

@@ -103,7 +103,12 @@ export async function createModules(ctx: ServerContext): Promise<MountedModule[]
   });
   const kube = createKube({ store: ctx.store, auth: ctx.auth, dataDir: ctx.dataDir, events: ctx.events });
   const git = createGit(ctx);
-  const gitops = createGitOps({ ...ctx, clusters: clusterProvider(kube.clusters), chart: chartEngine() });
+  const gitops = createGitOps({
+    ...ctx,
+    clusters: clusterProvider(kube.clusters),
+    chart: chartEngine(),
+    registryClient,
+  });
   const pipelines = createPipelines({
     ...ctx,
     git: git.service,
