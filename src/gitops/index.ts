@@ -184,13 +184,13 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
       }
       // Health changes without any git change (pods become ready, a rollout stalls): look again at
       // every app that is not yet Synced and Healthy, every few seconds, without re-reading git. An app
-      // whose status stays the same (a manual app waiting for Sync, an image that cannot be pulled) is
+      // whose sync and health stay the same (a manual app waiting for Sync, an image that cannot be pulled) is
       // looked at less and less often (doubling up to 30 s), so hundreds of waiting apps do not keep the
       // server busy; any change of its status brings it back to the short interval.
       const recheckMs = deps.healthRecheckMs ?? 2_000;
       const backoff = new Map<string, { key: string; delayMs: number; next: number }>();
-      const statusKey = (a: AppView) =>
-        `${a.status.sync}|${a.status.health}|${a.status.revision ?? ''}|${a.status.message ?? ''}`;
+      // Not the message: an image pull that keeps failing alternates ErrImagePull and ImagePullBackOff.
+      const statusKey = (a: AppView) => `${a.status.sync}|${a.status.health}|${a.status.revision ?? ''}`;
       healthTimer = setInterval(() => {
         if (healthBusy) return;
         const now = Date.now();

@@ -137,9 +137,14 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
       const password = decoded.slice(decoded.indexOf(':') + 1);
       if (constantTimeEqual(password, adminToken)) return { name: 'slipway-admin', admin: true };
     }
-    if (!deps.auth || !header) return undefined;
+    // The web UI reads the cluster with its session cookie.
+    const cookie = typeof headers.cookie === 'string' ? headers.cookie : undefined;
+    if (!deps.auth || (!header && !cookie)) return undefined;
     try {
-      const subject = await deps.auth.authenticate({ authorization: header });
+      const subject = await deps.auth.authenticate({
+        ...(header ? { authorization: header } : {}),
+        ...(cookie ? { cookie } : {}),
+      });
       if (subject.kind === 'anonymous') return undefined;
       const system = { kind: 'system' } as const;
       if (deps.auth.can(subject, 'cluster.admin', system)) return { name: subject.name, admin: true };

@@ -2,6 +2,7 @@
 import { useMemo, useState } from 'react';
 import { post } from '../api.ts';
 import { Ago, Badge, Duration, ErrorNote } from '../components/badge.tsx';
+import { PodLogPanel } from '../components/pod-log-panel.tsx';
 import { ResourceTree, type TreeNode } from '../components/resource-tree.tsx';
 import { YamlDiff } from '../components/yaml-diff.tsx';
 import { href, useApi } from '../hooks.ts';
@@ -290,6 +291,14 @@ function AppDetail({ name }: { name: string }) {
             {selected.kind}/{selected.name}
           </strong>{' '}
           <Badge status={selected.health} /> <span className="muted">{selected.message}</span>
+          {selected.kind === 'Pod' && selected.namespace && (
+            <PodLogPanel
+              key={selected.id}
+              namespace={selected.namespace}
+              pod={selected.name}
+              containers={[]}
+            />
+          )}
           <LiveYaml node={selected} />
         </div>
       )}
