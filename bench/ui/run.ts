@@ -90,7 +90,7 @@ console.log(`UI first load on localhost, ${count} applications, median of 5 (tar
 const paths = ['/#/apps', '/#/apps/node-hello-world-dev'];
 for (const [i, [name, xs]] of results.entries()) {
   const line = `  ${name.padEnd(34)} ${median(xs).toFixed(0).padStart(6)} ms`;
-  const detail = `server+client CPU ${median(cpu[paths[i]!]!).toFixed(0)} ms; all: ${xs.map((x) => x.toFixed(0)).join(' ')}`;
+  const detail = `Node CPU (server + Playwright driver) ${median(cpu[paths[i]!]!).toFixed(0)} ms; all: ${xs.map((x) => x.toFixed(0)).join(' ')}`;
   console.log(`${line}  (${detail})`);
 }
 console.log(`  server event loop busy while idle: ${(idle * 100).toFixed(0)}% (background reconciling)`);

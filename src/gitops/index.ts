@@ -183,8 +183,8 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
         timer.unref();
       }
       // Health changes without any git change (pods become ready, a rollout stalls): look again at
-      // every app that is not yet Synced and Healthy, every few seconds, without re-reading git. An app
-      // whose sync and health stay the same (a manual app waiting for Sync, an image that cannot be pulled) is
+      // every app that is not yet Synced and Healthy, every few seconds, without re-reading git. An app out
+      // of sync whose sync and health stay the same (a manual app waiting for Sync or a git change) is
       // looked at less and less often (doubling up to 30 s), so hundreds of waiting apps do not keep the
       // server busy; any change of its status brings it back to the short interval.
       const recheckMs = deps.healthRecheckMs ?? 2_000;
@@ -202,6 +202,8 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
           )
           .filter((a) => !a.status.comparisonError)
           .filter((a) => {
+            // Deployed apps (Synced, waiting for health) keep the short interval: rollouts move on their own.
+            if (a.status.sync === 'Synced') return true;
             const b = backoff.get(a.name);
             return !b || b.key !== statusKey(a) || now >= b.next;
           });
