@@ -13,7 +13,7 @@ import { createCliGitSource } from './git-source.ts';
 import { createRenderer, type ChartEngine } from './renderer.ts';
 import { gitopsRoutes } from './routes.ts';
 import type { ClusterProvider, GitSource, Renderer } from './seams.ts';
-import { GitOpsService } from './service.ts';
+import { type AppView, GitOpsService } from './service.ts';
 import {
   createValuesEditor,
   localRepoLocator,
@@ -218,8 +218,18 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
       }
       // Health changes without any git change (pods become ready, a rollout stalls) arrive through the
       // cluster watches. Apps on clusters that are not watched are looked at again every few seconds.
+      // On those, look again at
+      // every app that is not yet Synced and Healthy, every few seconds, without re-reading git. An app out
+      // of sync whose sync and health stay the same (a manual app waiting for Sync or a git change) is
+      // looked at less and less often (doubling up to 30 s), so hundreds of waiting apps do not keep the
+      // server busy; any change of its status brings it back to the short interval.
+      const recheckMs = deps.healthRecheckMs ?? 2_000;
+      const backoff = new Map<string, { key: string; delayMs: number; next: number }>();
+      // Not the message: an image pull that keeps failing alternates ErrImagePull and ImagePullBackOff.
+      const statusKey = (a: AppView) => `${a.status.sync}|${a.status.health}|${a.status.revision ?? ''}`;
       healthTimer = setInterval(() => {
         if (healthBusy) return;
+        const now = Date.now();
         const unsettled = svc
           .listApps()
           .filter((a) => !svc.isWatched(a.spec.destination.name))
@@ -227,15 +237,27 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
             (a) =>
               a.status.sync !== 'Synced' || (a.status.health !== 'Healthy' && a.status.health !== 'Missing'),
           )
-          .filter((a) => !a.status.comparisonError);
+          .filter((a) => !a.status.comparisonError)
+          .filter((a) => {
+            // Deployed apps (Synced, waiting for health) keep the short interval: rollouts move on their own.
+            if (a.status.sync === 'Synced') return true;
+            const b = backoff.get(a.name);
+            return !b || b.key !== statusKey(a) || now >= b.next;
+          });
         if (unsettled.length === 0) return;
         healthBusy = true;
-        Promise.allSettled(unsettled.map((a) => svc.refresh(a.name, { cachedRevision: true }))).finally(
-          () => {
-            healthBusy = false;
-          },
-        );
-      }, deps.healthRecheckMs ?? 2_000);
+        Promise.allSettled(
+          unsettled.map(async (a) => {
+            const after = await svc.refresh(a.name, { cachedRevision: true });
+            const key = statusKey(after);
+            const prev = backoff.get(a.name);
+            const delayMs = prev && prev.key === key ? Math.min(prev.delayMs * 2, 30_000) : recheckMs;
+            backoff.set(a.name, { key, delayMs, next: Date.now() + delayMs });
+          }),
+        ).finally(() => {
+          healthBusy = false;
+        });
+      }, recheckMs);
       healthTimer.unref();
     },
     async stop() {

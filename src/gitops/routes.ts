@@ -4,7 +4,7 @@ import type { AuthService, Subject } from '../auth/index.ts';
 import { InputError } from '../core/index.ts';
 import { parseApplicationObject, parseApplications, toManifest } from './app-spec.ts';
 import type { SyncWindow } from './app-store.ts';
-import type { GitOpsService } from './service.ts';
+import type { AppView, GitOpsService } from './service.ts';
 
 export interface GitOpsRoutesDeps {
   service: GitOpsService;
@@ -32,6 +32,26 @@ function intParam(value: string, field: string): number {
   return Number(value);
 }
 
+/**
+ * What a list of many apps needs (`GET /apps?view=summary`, the UI's grid): status without the per-resource
+ * detail and inventory, which make up most of a full view's bytes.
+ */
+function summarize(a: AppView) {
+  const { resources, inventory: _inventory, revisions: _revisions, ...status } = a.status;
+  return {
+    name: a.name,
+    spec: {
+      project: a.spec.project,
+      environment: a.spec.environment,
+      destination: a.spec.destination,
+      syncPolicy: { automated: a.spec.syncPolicy.automated },
+      labels: a.spec.labels,
+    },
+    status: { ...status, resourceCount: resources.length },
+    environment: a.environment,
+  };
+}
+
 export function gitopsRoutes(deps: GitOpsRoutesDeps): FastifyPluginAsync {
   const { service, auth } = deps;
   const who = async (request: FastifyRequest): Promise<Subject> => auth.authenticate(request.headers);
@@ -52,7 +72,7 @@ export function gitopsRoutes(deps: GitOpsRoutesDeps): FastifyPluginAsync {
     // ---- applications
     app.get('/apps', async (request) => {
       const s = await who(request);
-      const q = request.query as { environment?: string };
+      const q = request.query as { environment?: string; view?: string };
       const items = service
         .listApps()
         .filter((a) => !q.environment || a.spec.environment === q.environment)
@@ -68,7 +88,7 @@ export function gitopsRoutes(deps: GitOpsRoutesDeps): FastifyPluginAsync {
             return false;
           }
         });
-      return { items };
+      return { items: q.view === 'summary' ? items.map(summarize) : items };
     });
 
     app.post('/apps', async (request, reply) => {

@@ -21,6 +21,7 @@ import { type ControllerManager, startControllers } from './controllers/manager.
 import { cachingResolver, type ImageResolver, registryResolver } from './images.ts';
 import { openPersistence, type Persistence } from './persist.ts';
 import { ResourceRegistry } from './resources.ts';
+import { PodLogs } from './pod-logs.ts';
 import { type Caller, restRoutes } from './rest.ts';
 import { KubeError } from './status.ts';
 import { ObjectStore } from './store.ts';
@@ -117,6 +118,7 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
   let persistence: Persistence | undefined = openPersistence(dir);
   const loaded = persistence.load(store);
   const api = new Cluster(registry, store, clock);
+  const logs = new PodLogs(() => clock.now());
   for (const crd of store.list('apiextensions.k8s.io/customresourcedefinitions')) registry.registerCrd(crd);
   let controllers: ControllerManager | undefined;
   const mountPath = deps.mountPath ?? '/kube';
@@ -135,9 +137,14 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
       const password = decoded.slice(decoded.indexOf(':') + 1);
       if (constantTimeEqual(password, adminToken)) return { name: 'slipway-admin', admin: true };
     }
-    if (!deps.auth || !header) return undefined;
+    // The web UI reads the cluster with its session cookie.
+    const cookie = typeof headers.cookie === 'string' ? headers.cookie : undefined;
+    if (!deps.auth || (!header && !cookie)) return undefined;
     try {
-      const subject = await deps.auth.authenticate({ authorization: header });
+      const subject = await deps.auth.authenticate({
+        ...(header ? { authorization: header } : {}),
+        ...(cookie ? { cookie } : {}),
+      });
       if (subject.kind === 'anonymous') return undefined;
       const system = { kind: 'system' } as const;
       if (deps.auth.can(subject, 'cluster.admin', system)) return { name: subject.name, admin: true };
@@ -154,7 +161,7 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
     }
   };
 
-  const routes = restRoutes({ cluster: api, authenticate, version: VERSION }) as FastifyPluginAsync;
+  const routes = restRoutes({ cluster: api, authenticate, version: VERSION, logs }) as FastifyPluginAsync;
 
   const bootstrap = () => {
     const nsInfo = api.info('v1', 'namespaces');
@@ -225,6 +232,7 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
           runDurationMs: deps.kubelet?.runDurationMs ?? 1000,
           backoffMs: deps.kubelet?.backoffMs ?? 1000,
           resolveImage: deps.resolveImage ?? cachingResolver(registryResolver()),
+          logs,
         },
         logger,
       );

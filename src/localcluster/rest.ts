@@ -17,6 +17,7 @@ import {
   unsupportedMediaType,
 } from './status.ts';
 import { toTable } from './table.ts';
+import { type LogLine, logTime, type PodLogs } from './pod-logs.ts';
 import { isObject, type KubeObject } from './types.ts';
 
 export interface Caller {
@@ -31,6 +32,8 @@ export interface RestOptions {
   version: Record<string, string>;
   /** Interval of watch bookmarks (ms). */
   bookmarkIntervalMs?: number;
+  /** Containers' logs (`pods/log`); without it every log is empty. */
+  logs?: PodLogs;
 }
 
 type Format = 'json' | 'yaml' | 'table';
@@ -383,6 +386,123 @@ export function restRoutes(opts: RestOptions) {
     reply.header('warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`).join(', '));
   }
 
+  /** `pods/log`: the container's lines (see pod-logs.ts), with `follow` streaming until the container stops. */
+  function podLog(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    pod: KubeObject,
+    query: Record<string, string>,
+  ): FastifyReply {
+    const podName = pod.metadata.name ?? '';
+    const uid = pod.metadata.uid ?? '';
+    const names = ((pod.spec?.containers ?? []) as { name: string }[]).map((c) => c.name);
+    let container = query.container;
+    if (container === undefined || container === '') {
+      if (names.length !== 1)
+        throw badRequest(
+          `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`,
+        );
+      container = names[0]!;
+    } else if (!names.includes(container)) {
+      throw badRequest(`container ${container} is not valid for pod ${podName}`);
+    }
+    const int = (field: string) => {
+      const raw = query[field];
+      if (raw === undefined) return undefined;
+      if (!/^-?\d+$/.test(raw)) throw badRequest(`${field}: Invalid value: "${raw}": must be an integer`);
+      const n = Number(raw);
+      if (n < 0) throw badRequest(`${field}: Invalid value: ${n}: must be greater than or equal to 0`);
+      return n;
+    };
+    const tailLines = int('tailLines');
+    const sinceSeconds = int('sinceSeconds');
+    const limitBytes = int('limitBytes');
+    const sinceMs =
+      sinceSeconds !== undefined
+        ? cluster.clock.now() - sinceSeconds * 1000
+        : query.sinceTime
+          ? Date.parse(query.sinceTime)
+          : undefined;
+    if (sinceMs !== undefined && Number.isNaN(sinceMs))
+      throw badRequest(`sinceTime: Invalid value: "${query.sinceTime}": must be an RFC 3339 time`);
+    const timestamps = query.timestamps === 'true' || query.timestamps === '1';
+    const follow = query.follow === 'true' || query.follow === '1';
+    const status = (
+      (pod.status?.containerStatuses ?? []) as {
+        name: string;
+        image?: string;
+        state?: { running?: { startedAt?: string }; waiting?: { reason?: string } };
+      }[]
+    ).find((c) => c.name === container);
+    const logs = opts.logs;
+    let lines =
+      logs?.read(uid, container, {
+        ...(tailLines !== undefined ? { tailLines } : {}),
+        ...(sinceMs !== undefined ? { sinceMs } : {}),
+      }) ?? [];
+    if (!logs?.has(uid, container)) {
+      const waiting = status?.state?.waiting?.reason;
+      if (!status || waiting === 'ContainerCreating')
+        throw badRequest(
+          `container "${container}" in pod "${podName}" is waiting to start: ${waiting ?? 'PodInitializing'}`,
+        );
+      // The local cluster restarted since the container started: its earlier lines were in memory only.
+      const startedAt = status.state?.running?.startedAt;
+      if (startedAt && tailLines !== 0)
+        lines = [
+          {
+            time: logTime(Date.parse(startedAt)),
+            text: `Container ${container} running since ${startedAt} (image ${status.image ?? ''}; simulated: no process runs; earlier lines were not kept across a restart)`,
+          },
+        ];
+    }
+    const render = (l: LogLine) => `${timestamps ? `${l.time} ` : ''}${l.text}\n`;
+    let budget = limitBytes ?? Number.POSITIVE_INFINITY;
+    const clip = (text: string) => {
+      if (budget >= Buffer.byteLength(text)) {
+        budget -= Buffer.byteLength(text);
+        return text;
+      }
+      const out = Buffer.from(text).subarray(0, Math.max(0, budget)).toString('utf8');
+      budget = 0;
+      return out;
+    };
+    const initial = clip(lines.map(render).join(''));
+    const phase = (pod.status as { phase?: string } | undefined)?.phase;
+    if (!follow || !logs || phase === 'Succeeded' || phase === 'Failed' || budget === 0) {
+      return reply.code(200).type('text/plain').header('cache-control', 'no-cache, private').send(initial);
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'cache-control': 'no-cache, private',
+      'transfer-encoding': 'chunked',
+    });
+    if (initial) res.write(initial);
+    else res.flushHeaders();
+    let off: (() => void) | undefined;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      off?.();
+      if (!res.writableEnded) res.end();
+    };
+    off = logs.follow(uid, container, {
+      onLine: (l) => {
+        if (closed) return;
+        res.write(clip(render(l)));
+        if (budget === 0) close();
+      },
+      onEnd: close,
+    });
+    if (closed) off();
+    request.raw.on('close', close);
+    res.on('close', close);
+    return reply;
+  }
+
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const url = request.url;
     const query = parseQuery(url);
@@ -510,8 +630,7 @@ export function restRoutes(opts: RestOptions) {
         }
       }
       if (subresource === 'log' && method === 'GET') {
-        cluster.get(info, namespace, name);
-        return reply.type('text/plain').send('');
+        return podLog(request, reply, cluster.get(info, namespace, name), query);
       }
       if (subresource && !['status', 'scale', 'finalize'].includes(subresource)) throw methodNotAllowed();
       switch (method) {

@@ -14,6 +14,11 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+const ACCEPTED: [string, string][] = [
+  ['br', '.br'],
+  ['gzip', '.gz'],
+];
+
 const PLACEHOLDER = `<!doctype html><html><head><meta charset="utf-8"><title>Slipway</title></head>
 <body><h1>Slipway</h1><p>The web UI is not built. Run <code>npm ci</code> (or <code>npm run build:web</code>) to build it.</p>
 <p>API: <a href="/api/v1/health">/api/v1/health</a></p></body></html>`;
@@ -33,10 +38,24 @@ export function staticUi(distDir: string): FastifyPluginAsync {
           .send({ error: { code: 'NOT_FOUND', message: `No asset ${JSON.stringify(file)}` } });
       }
       try {
-        const body = await readFile(join(distDir, 'assets', file));
+        // Precompressed by scripts/build-web.mjs: send the .br or .gz twin when the browser takes it.
+        const accepts = String(request.headers['accept-encoding'] ?? '');
+        const encodings = /\.(br|gz)$/.test(file) ? [] : ACCEPTED.filter(([e]) => accepts.includes(e));
+        let body: Buffer | undefined;
+        let encoding: string | undefined;
+        for (const [e, suffix] of encodings) {
+          body = await readFile(join(distDir, 'assets', file + suffix)).catch(() => undefined);
+          if (body) {
+            encoding = e;
+            break;
+          }
+        }
+        body ??= await readFile(join(distDir, 'assets', file));
+        if (encoding) reply.header('content-encoding', encoding);
         return reply
           .type(TYPES[extname(file)] ?? 'application/octet-stream')
           .header('cache-control', 'public, max-age=31536000, immutable')
+          .header('vary', 'accept-encoding')
           .send(body);
       } catch {
         return reply

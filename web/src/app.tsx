@@ -1,16 +1,20 @@
 // The application shell: sign-in gate, navigation, live-connection indicator and page routing.
-import { useEffect, useState } from 'react';
+import { type ComponentType, lazy, Suspense, useEffect, useState } from 'react';
 import { ApiError, get, post } from './api.ts';
 import { onStatus } from './events.ts';
 import { href, useHashRoute } from './hooks.ts';
-import { AppsPage } from './pages/apps.tsx';
-import { ClusterPage } from './pages/cluster.tsx';
-import { EnvironmentsPage } from './pages/environments.tsx';
+import { isPage, PAGE_LOADERS, type PageName } from './pages.ts';
 import { LoginPage } from './pages/login.tsx';
-import { PipelinesPage } from './pages/pipelines.tsx';
-import { RegistryPage } from './pages/registry.tsx';
-import { UsersPage } from './pages/users.tsx';
 import { type Me, SessionContext } from './session.ts';
+
+const PAGES: Record<PageName, ComponentType<{ path: string[] }>> = {
+  apps: lazy(PAGE_LOADERS.apps),
+  envs: lazy(PAGE_LOADERS.envs),
+  pipelines: lazy(PAGE_LOADERS.pipelines),
+  registry: lazy(PAGE_LOADERS.registry),
+  cluster: lazy(PAGE_LOADERS.cluster),
+  users: lazy(PAGE_LOADERS.users),
+};
 
 const NAV: [string, string][] = [
   ['apps', 'Applications'],
@@ -80,13 +84,15 @@ export function App() {
         </div>
       </header>
       <main>
-        {page === 'apps' && <AppsPage path={rest} />}
-        {page === 'envs' && <EnvironmentsPage />}
-        {page === 'pipelines' && <PipelinesPage path={rest} />}
-        {page === 'registry' && <RegistryPage path={rest} />}
-        {page === 'cluster' && <ClusterPage path={rest} />}
-        {page === 'users' && <UsersPage />}
+        <Suspense fallback={<div className="boot">Loading…</div>}>
+          {isPage(page) && <Page page={page} path={rest} />}
+        </Suspense>
       </main>
     </SessionContext.Provider>
   );
+}
+
+function Page({ page, path }: { page: PageName; path: string[] }) {
+  const Component = PAGES[page];
+  return <Component path={path} />;
 }

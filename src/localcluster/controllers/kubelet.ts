@@ -2,6 +2,7 @@
 // Pending → ContainerCreating → Running → Ready. No container really runs.
 import type { Cluster } from '../api.ts';
 import { type ImageResolver, parseImageRef } from '../images.ts';
+import type { PodLogs } from '../pod-logs.ts';
 import type { KubeObject } from '../types.ts';
 
 export const NODE_NAME = 'slipway-node';
@@ -17,6 +18,8 @@ export interface KubeletOptions {
   /** First back-off after an image pull failure or a crash (ms); doubles up to 10× this. */
   backoffMs: number;
   resolveImage: ImageResolver;
+  /** Where containers' logs go (no process runs: the log is what the kubelet did for the container). */
+  logs?: PodLogs;
 }
 
 interface PodState {
@@ -57,6 +60,11 @@ export class Kubelet {
     const s = this.#pods.get(uid);
     if (s?.timer) clearTimeout(s.timer);
     this.#pods.delete(uid);
+    this.#opts.logs?.remove(uid, (c) => `Stopping container ${c}: the pod was deleted`);
+  }
+
+  #say(pod: KubeObject, container: string, text: string): void {
+    this.#opts.logs?.append(pod.metadata.uid ?? '', container, text);
   }
 
   #state(uid: string): PodState {
@@ -264,6 +272,7 @@ export class Kubelet {
     state.busy = true;
     const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
     const started = Date.now();
+    for (const c of containers) this.#say(pod, c.name, `Pulling image "${c.image}"`);
     void Promise.all(
       containers.map((c) =>
         this.#opts.resolveImage(c.image, this.#pullCredentials(pod, c.image)).then((r) => ({ c, r })),
@@ -275,6 +284,12 @@ export class Kubelet {
         if (!failed) {
           state.attempts = 0;
           const digests = new Map(results.map((x) => [x.c.name, x.r.ok ? x.r.digest : undefined]));
+          for (const { c, r } of results)
+            this.#say(
+              pod,
+              c.name,
+              `Successfully pulled image "${c.image}"${r.ok && r.digest ? ` (digest ${r.digest})` : ''}`,
+            );
           state.busy = false;
           this.#later(pod, wait, (cur) => this.#run(cur, this.#opts.readyDelayMs === 0, digests));
           return;
@@ -313,6 +328,7 @@ export class Kubelet {
     const written = this.#writeStatus(pod, { ...st, containerStatuses: statuses });
     if (!written) return;
     this.#event(written, 'Failed', `Failed to pull image "${image}": ${message}`);
+    this.#say(written, name, `Failed to pull image "${image}": ${message}`);
     this.#later(written, Math.min(this.#opts.backoffMs, 1000), (cur) => {
       state.busy = true;
       const cs = ((cur.status?.containerStatuses as Record<string, unknown>[]) ?? []).map((c) =>
@@ -328,6 +344,7 @@ export class Kubelet {
       const w = this.#writeStatus(cur, { ...cur.status, containerStatuses: cs });
       if (!w) return;
       const delay = Math.min(this.#opts.backoffMs * 2 ** state.attempts, this.#opts.backoffMs * 10);
+      this.#say(w, name, `Back-off pulling image "${image}": next attempt in ${Math.round(delay / 1000)}s`);
       this.#later(w, delay, (again) => this.#pull(again));
     });
   }
@@ -387,7 +404,23 @@ export class Kubelet {
         };
       }),
     };
-    this.#writeStatus(pod, status);
+    const written = this.#writeStatus(pod, status);
+    if (!written) return;
+    for (const c of containers) {
+      const p = prev.get(c.name) as { state?: { running?: unknown }; ready?: boolean } | undefined;
+      if (!p?.state?.running) {
+        const digest = digests?.get(c.name);
+        this.#say(
+          pod,
+          c.name,
+          `Started container ${c.name} (image ${c.image}${digest ? `@${digest}` : ''}; simulated: no process runs)`,
+        );
+      }
+      if (isReady && p?.ready !== true)
+        this.#say(pod, c.name, `Readiness probe passed: container ${c.name} is ready`);
+      if (crash && !p?.state?.running)
+        this.#say(pod, c.name, `Container ${c.name} is not ready (simulated crash)`);
+    }
   }
 
   #crash(pod: KubeObject): void {
@@ -418,6 +451,11 @@ export class Kubelet {
         : c,
     );
     this.#writeStatus(pod, { ...st, containerStatuses: statuses });
+    const first = pod.spec?.containers?.[0]?.name;
+    if (first) {
+      this.#say(pod, first, `Container ${first} exited with code 1 (simulated crash); back-off restarting`);
+      this.#opts.logs?.end(pod.metadata.uid ?? '', first);
+    }
     this.#event(
       pod,
       'BackOff',
@@ -442,6 +480,14 @@ export class Kubelet {
       },
     }));
     const reason = success ? 'PodCompleted' : 'PodFailed';
+    for (const c of pod.spec?.containers ?? []) {
+      this.#say(
+        pod,
+        c.name,
+        `Container ${c.name} ${success ? 'completed' : 'failed'} (exit code ${success ? 0 : 1})`,
+      );
+    }
+    this.#opts.logs?.end(pod.metadata.uid ?? '');
     this.#writeStatus(pod, {
       ...st,
       phase: success ? 'Succeeded' : 'Failed',

@@ -2,6 +2,7 @@
 import { useMemo, useState } from 'react';
 import { post } from '../api.ts';
 import { Ago, Badge, Duration, ErrorNote } from '../components/badge.tsx';
+import { PodLogPanel } from '../components/pod-log-panel.tsx';
 import { ResourceTree, type TreeNode } from '../components/resource-tree.tsx';
 import { YamlDiff } from '../components/yaml-diff.tsx';
 import { href, useApi } from '../hooks.ts';
@@ -97,7 +98,7 @@ export function AppsPage({ path }: { path: string[] }) {
 }
 
 function AppGrid() {
-  const apps = useApi<{ items: AppSummary[] }>('/api/v1/apps', ['app.']);
+  const apps = useApi<{ items: AppSummary[] }>('/api/v1/apps?view=summary', ['app.']);
   const [filter, setFilter] = useState('');
   const groups = useMemo(() => {
     const items = (apps.data?.items ?? []).filter((a) => !filter || a.name.includes(filter));
@@ -191,8 +192,16 @@ function AppDetail({ name }: { name: string }) {
     ['app.', 'kube.'],
     3000,
   );
-  const diff = useApi<{ items?: DiffItem[]; resources?: DiffItem[] }>(`/api/v1/apps/${enc}/diff`, ['app.']);
-  const history = useApi<{ items: HistoryEntry[] }>(`/api/v1/apps/${enc}/history`, ['app.']);
+  // The diff renders the app and reads every live object: the slowest read, and below the fold. It (and the
+  // history) start once the status and tree have arrived, so they do not compete with the first paint.
+  const firstPaintDone = (app.data !== undefined || app.error !== undefined) && !tree.loading;
+  const diff = useApi<{ items?: DiffItem[]; resources?: DiffItem[] }>(
+    firstPaintDone ? `/api/v1/apps/${enc}/diff` : null,
+    ['app.'],
+  );
+  const history = useApi<{ items: HistoryEntry[] }>(firstPaintDone ? `/api/v1/apps/${enc}/history` : null, [
+    'app.',
+  ]);
   const [busy, setBusy] = useState<string>();
   const [actionError, setActionError] = useState<Error>();
   const [selected, setSelected] = useState<TreeNode>();
@@ -282,11 +291,21 @@ function AppDetail({ name }: { name: string }) {
             {selected.kind}/{selected.name}
           </strong>{' '}
           <Badge status={selected.health} /> <span className="muted">{selected.message}</span>
+          {selected.kind === 'Pod' && selected.namespace && (
+            <PodLogPanel
+              key={selected.id}
+              namespace={selected.namespace}
+              pod={selected.name}
+              containers={[]}
+            />
+          )}
           <LiveYaml node={selected} />
         </div>
       )}
       <h2>Diff</h2>
-      {diffs.filter((d) => d.status !== 'Synced').length === 0 && (
+      {diff.data === undefined && !diff.error && <p className="muted">Comparing with git…</p>}
+      <ErrorNote error={diff.error} />
+      {diff.data !== undefined && diffs.filter((d) => d.status !== 'Synced').length === 0 && (
         <p className="muted">Live state matches git.</p>
       )}
       {diffs

@@ -1,6 +1,7 @@
 // Cluster (the Rancher part): clusters, namespaces, workloads, pods with status, logs and events.
 import { useState } from 'react';
 import { Ago, Badge, ErrorNote } from '../components/badge.tsx';
+import { PodLogPanel } from '../components/pod-log-panel.tsx';
 import { href, useApi } from '../hooks.ts';
 
 interface Cluster {
@@ -14,7 +15,7 @@ interface KObj {
   metadata: { name: string; namespace?: string; creationTimestamp?: string; uid?: string };
   spec?: {
     replicas?: number;
-    containers?: { image: string }[];
+    containers?: { name: string; image: string }[];
     template?: { spec?: { containers?: { image: string }[] } };
   };
   status?: {
@@ -46,6 +47,7 @@ export function ClusterPage({ path }: { path: string[] }) {
   const cluster = path[0] ?? 'in-cluster';
   const clusters = useApi<{ items: Cluster[] }>('/api/v1/clusters');
   const [ns, setNs] = useState(path[1] ?? 'default');
+  const [logPod, setLogPod] = useState<string>();
   const base = cluster === 'in-cluster' ? '/kube' : null;
   const namespaces = useApi<{ items: KObj[] }>(base ? `${base}/api/v1/namespaces` : null, [], 5000);
   const deployments = useApi<{ items: KObj[] }>(
@@ -128,6 +130,7 @@ export function ClusterPage({ path }: { path: string[] }) {
                 <th>Restarts</th>
                 <th>Image</th>
                 <th>Age</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -145,10 +148,31 @@ export function ClusterPage({ path }: { path: string[] }) {
                   <td>
                     <Ago time={p.metadata.creationTimestamp} />
                   </td>
+                  <td>
+                    <button
+                      type="button"
+                      data-logs-for={p.metadata.name}
+                      onClick={() => setLogPod(logPod === p.metadata.name ? undefined : p.metadata.name)}
+                    >
+                      {logPod === p.metadata.name ? 'Hide logs' : 'Logs'}
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {logPod && (
+            <PodLogPanel
+              key={`${ns}/${logPod}`}
+              namespace={ns}
+              pod={logPod}
+              containers={
+                pods.data?.items
+                  .find((p) => p.metadata.name === logPod)
+                  ?.spec?.containers?.map((c) => c.name) ?? []
+              }
+            />
+          )}
           <h2>Events</h2>
           <table className="grid-table">
             <tbody>

@@ -26,7 +26,9 @@ function tagOf(images: string[]): string {
 
 export function EnvironmentsPage() {
   const me = useMe();
-  const apps = useApi<{ items: (AppSummary & { service?: string })[] }>('/api/v1/apps', ['app.']);
+  const apps = useApi<{ items: (AppSummary & { service?: string })[] }>('/api/v1/apps?view=summary', [
+    'app.',
+  ]);
   const envs = useApi<{ items: Env[] }>('/api/v1/envs', ['env.']);
   const [message, setMessage] = useState<string>();
   const [error, setError] = useState<Error>();

@@ -1,5 +1,6 @@
 // Registry: projects, repositories, tags with digest, size, push time and vulnerability badges; a tag page.
 import { Ago, Badge, ErrorNote } from '../components/badge.tsx';
+import { ProjectAccess } from '../components/project-access.tsx';
 import { href, useApi } from '../hooks.ts';
 
 interface Project {
@@ -25,16 +26,6 @@ interface Tag {
   mediaType?: string;
   vulnerabilities?: Record<string, number> | null;
   scan?: { counts?: Record<string, number> } | null;
-}
-interface Member {
-  name?: string;
-  user?: string;
-  role: string;
-}
-interface Robot {
-  name: string;
-  permission?: string;
-  permissions?: string[];
 }
 
 export function formatBytes(n: number | undefined | null): string {
@@ -113,8 +104,6 @@ function ProjectPage({ project }: { project: string }) {
     `/api/v1/registry/repositories?project=${encodeURIComponent(project)}`,
     ['registry.'],
   );
-  const members = useApi<{ items: Member[] }>(`/api/v1/registry/projects/${project}/members`);
-  const robots = useApi<{ items: Robot[] }>(`/api/v1/registry/projects/${project}/robots`);
   return (
     <div className="page">
       <h1>
@@ -144,28 +133,7 @@ function ProjectPage({ project }: { project: string }) {
           ))}
         </tbody>
       </table>
-      <div className="two-col">
-        <section>
-          <h2>Members</h2>
-          <ul className="plain">
-            {(members.data?.items ?? []).map((m) => (
-              <li key={m.name ?? m.user}>
-                {m.name ?? m.user} <span className="muted">{m.role}</span>
-              </li>
-            ))}
-          </ul>
-        </section>
-        <section>
-          <h2>Robot accounts</h2>
-          <ul className="plain">
-            {(robots.data?.items ?? []).map((r) => (
-              <li key={r.name}>
-                {r.name} <span className="muted">{r.permission ?? r.permissions?.join(', ')}</span>
-              </li>
-            ))}
-          </ul>
-        </section>
-      </div>
+      <ProjectAccess project={project} />
     </div>
   );
 }
