@@ -7,7 +7,7 @@ import {
   createGitOps,
   type ClusterClient,
   type ClusterProvider,
-  kubeClusterClient,
+  lazyKubeClusterClient,
 } from '../gitops/index.ts';
 import { createGit } from '../git/index.ts';
 import { type ClusterRegistry, createKube } from '../kube/index.ts';
@@ -60,13 +60,7 @@ function clusterProvider(clusters: ClusterRegistry): ClusterProvider {
     names: () => clusters.list().map((c) => c.name),
     get(name: string): ClusterClient {
       clusters.info(name);
-      const client = async () => kubeClusterClient(await clusters.get(name));
-      return {
-        apply: async (obj, options) => (await client()).apply(obj, options),
-        get: async (ref) => (await client()).get(ref),
-        list: async (kind, options) => (await client()).list(kind, options),
-        delete: async (ref, options) => (await client()).delete(ref, options),
-      };
+      return lazyKubeClusterClient(() => clusters.get(name));
     },
   };
 }

@@ -96,8 +96,8 @@ function knowsFlag(cmd: Command, root: Command, flag: string): boolean {
   return false;
 }
 
-test('every slipway command in the pages (blocks and inline code) names a real command and real flags', () => {
-  const program = buildProgram({ out: () => {}, err: () => {}, env: {} });
+test('every slipway command in the pages (blocks and inline code) names a real command and real flags', async () => {
+  const program = await buildProgram({ out: () => {}, err: () => {}, env: {} });
   const problems: string[] = [];
   for (const [page, blocks] of blocksByPage) {
     const inline = inlineSlipwayCommands(readFileSync(join(ROOT, page), 'utf8'));
