@@ -91,7 +91,8 @@ export async function startServer(config: SlipwayConfig, options: StartOptions =
     const mount = mountOf(request.url);
     metrics.requests.inc({ mount, method: request.method, status: String(reply.statusCode) });
     metrics.duration.observe({ mount, method: request.method }, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 400) {
+    // A 401 is how every registry and git client starts (the challenge), so it is not worth an info line.
+    if (reply.statusCode >= 400 && reply.statusCode !== 401) {
       request.log.info(
         { method: request.method, url: request.url.split('?')[0], status: reply.statusCode },
         'request',
