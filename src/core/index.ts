@@ -25,6 +25,7 @@ export { newId, newSecret, sha256Hex, constantTimeEqual } from './ids.ts';
 export { writeFileAtomic, writeFileAtomicSync } from './fs-atomic.ts';
 export { VERSION } from './version.ts';
 export { toHttpError } from './http-errors.ts';
+export { jsonObject, stringField } from './request-body.ts';
 export type { HttpErrorBody } from './http-errors.ts';
 export { systemClock, manualClock } from './clock.ts';
 export type { Clock } from './clock.ts';

@@ -1,7 +1,7 @@
 // REST API under /api/v1: repositories (`/repos`) and push webhooks (`/hooks/<provider>`).
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { type AuthService, SYSTEM } from '../auth/index.ts';
-import { AuthenticationError, InputError, NotFoundError } from '../core/index.ts';
+import { AuthenticationError, InputError, NotFoundError, jsonObject, stringField } from '../core/index.ts';
 import { parseRepoName } from './names.ts';
 import type { ExternalRepoInput, GitService } from './service.ts';
 import { isWebhookProvider, normaliseRepoUrl, parseWebhook, verifyWebhookSignature } from './webhooks.ts';
@@ -10,21 +10,6 @@ export interface GitApiDeps {
   git: GitService;
   auth: AuthService;
   publicUrl: () => string;
-}
-
-function objectBody(request: FastifyRequest): Record<string, unknown> {
-  const b = request.body;
-  if (!b || typeof b !== 'object' || Array.isArray(b))
-    throw new InputError('Request body must be a JSON object');
-  return b as Record<string, unknown>;
-}
-
-function optString(b: Record<string, unknown>, key: string): string | undefined {
-  const v = b[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string')
-    throw new InputError(`Field "${key}" must be a string`, { location: { field: key } });
-  return v;
 }
 
 export function gitApiRoutes(deps: GitApiDeps): FastifyPluginAsync {
@@ -44,10 +29,10 @@ export function gitApiRoutes(deps: GitApiDeps): FastifyPluginAsync {
     app.post('/repos', async (request, reply) => {
       const subject = await auth.authenticate(request.headers);
       auth.require(subject, 'repo.create', SYSTEM);
-      const b = objectBody(request);
-      const name = optString(b, 'name');
+      const b = jsonObject(request.body);
+      const name = stringField(b, 'name', false);
       if (!name) throw new InputError('Missing field "name" (ORG/NAME)', { location: { field: 'name' } });
-      const url = optString(b, 'url');
+      const url = stringField(b, 'url', false);
       let external: ExternalRepoInput | undefined;
       if (url !== undefined) {
         external = { url };
@@ -61,12 +46,12 @@ export function gitApiRoutes(deps: GitApiDeps): FastifyPluginAsync {
           'statusToken',
           'remoteName',
         ] as const) {
-          const v = optString(b, key);
+          const v = stringField(b, key, false);
           if (v !== undefined) (external as unknown as Record<string, string>)[key] = v;
         }
         if (b.poll !== undefined) external.poll = b.poll === true;
       }
-      const defaultBranch = optString(b, 'defaultBranch');
+      const defaultBranch = stringField(b, 'defaultBranch', false);
       const info = await git.createRepo(name, {
         actor: subject,
         ...(defaultBranch ? { defaultBranch } : {}),

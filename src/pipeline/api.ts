@@ -3,7 +3,7 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type AuthService, SYSTEM } from '../auth/index.ts';
-import { InputError, type EventBus } from '../core/index.ts';
+import { InputError, type EventBus, jsonObject, stringField } from '../core/index.ts';
 import { parseRepoName } from '../git/index.ts';
 import type { CredentialKind, CredentialStore } from './credentials.ts';
 import type { PipelineEngine } from './engine.ts';
@@ -14,20 +14,6 @@ export interface PipelineApiDeps {
   credentials: CredentialStore;
   auth: AuthService;
   events: EventBus;
-}
-
-function obj(request: FastifyRequest): Record<string, unknown> {
-  const b = request.body ?? {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new InputError('Request body must be a JSON object');
-  return b as Record<string, unknown>;
-}
-
-function str(b: Record<string, unknown>, key: string): string | undefined {
-  const v = b[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string')
-    throw new InputError(`Field "${key}" must be a string`, { location: { field: key } });
-  return v;
 }
 
 function buildParams(request: FastifyRequest): { repo: string; number: number } {
@@ -61,9 +47,9 @@ export function pipelineApiRoutes(deps: PipelineApiDeps): FastifyPluginAsync {
     app.post('/pipelines/:org/:repo/run', async (request, reply) => {
       const subject = await runner(request);
       const { repo } = buildParams(request);
-      const b = obj(request);
-      const branch = str(b, 'branch');
-      const ref = str(b, 'ref');
+      const b = jsonObject(request.body, { optional: true });
+      const branch = stringField(b, 'branch', false);
+      const ref = stringField(b, 'ref', false);
       const build = await engine.runManual(repo, {
         ...(branch ? { branch } : {}),
         ...(ref ? { ref } : {}),
@@ -196,15 +182,15 @@ export function pipelineApiRoutes(deps: PipelineApiDeps): FastifyPluginAsync {
     app.post('/credentials', async (request, reply) => {
       const s = await auth.authenticate(request.headers);
       auth.require(s, 'credential.admin', SYSTEM);
-      const b = obj(request);
-      const name = str(b, 'name');
+      const b = jsonObject(request.body, { optional: true });
+      const name = stringField(b, 'name', false);
       if (!name) throw new InputError('Missing field "name"', { location: { field: 'name' } });
-      const kind = (str(b, 'kind') ??
+      const kind = (stringField(b, 'kind', false) ??
         (b.username !== undefined ? 'usernamePassword' : 'secret')) as CredentialKind;
-      const value = str(b, 'value');
-      const username = str(b, 'username');
-      const password = str(b, 'password');
-      const description = str(b, 'description');
+      const value = stringField(b, 'value', false);
+      const username = stringField(b, 'username', false);
+      const password = stringField(b, 'password', false);
+      const description = stringField(b, 'description', false);
       const info = deps.credentials.put(
         name,
         {

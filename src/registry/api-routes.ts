@@ -7,6 +7,8 @@ import {
   isSlipwayError,
   NotAllowedError,
   NotFoundError,
+  jsonObject,
+  stringField,
 } from '../core/index.ts';
 import type { RegistryAccess } from './access.ts';
 import { isRepositoryName, parseScope, type ScopeRequest } from './names.ts';
@@ -18,24 +20,6 @@ export interface ApiRoutesOptions {
   access: RegistryAccess;
   projects: ProjectService;
   auth: AuthService;
-}
-
-function bodyOf(request: FastifyRequest): Record<string, unknown> {
-  const b = request.body;
-  if (b === undefined || b === null) return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new InputError('Request body must be a JSON object');
-  return b as Record<string, unknown>;
-}
-
-function str(b: Record<string, unknown>, name: string, required = true): string | undefined {
-  const v = b[name];
-  if (v === undefined || v === null) {
-    if (required) throw new InputError(`Missing field "${name}"`, { location: { field: name } });
-    return undefined;
-  }
-  if (typeof v !== 'string')
-    throw new InputError(`Field "${name}" must be a string`, { location: { field: name } });
-  return v;
 }
 
 function scopesOf(values: string | string[] | undefined): ScopeRequest[] {
@@ -108,7 +92,7 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
 
     // OAuth2 form (grant_type password or refresh_token), as used by clients holding a refresh token.
     app.post('/service/token', async (request, reply) => {
-      const b = bodyOf(request) as Record<string, string | undefined>;
+      const b = jsonObject(request.body, { optional: true }) as Record<string, string | undefined>;
       try {
         let subject: Subject;
         if (b.grant_type === 'refresh_token') {
@@ -140,10 +124,10 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
     app.post(`${base}/projects`, async (request, reply) => {
       const subject = await requireUser(request);
       projects.requireCreate(subject);
-      const b = bodyOf(request);
+      const b = jsonObject(request.body, { optional: true });
       const created = projects.create(
         {
-          name: str(b, 'name')!,
+          name: stringField(b, 'name')!,
           public: b.public === true,
           ...(b.quotaBytes !== undefined ? { quotaBytes: b.quotaBytes as number | null } : {}),
           ...(b.immutableTags !== undefined ? { immutableTags: b.immutableTags as string[] } : {}),
@@ -167,7 +151,7 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
     app.patch<{ Params: { project: string } }>(`${base}/projects/:project`, async (request) => {
       const subject = await requireUser(request);
       projects.requireAdmin(subject, request.params.project);
-      const b = bodyOf(request);
+      const b = jsonObject(request.body, { optional: true });
       const patch: ProjectUpdate = {};
       if (b.public !== undefined) {
         if (typeof b.public !== 'boolean')
@@ -198,8 +182,13 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
     app.post<{ Params: { project: string } }>(`${base}/projects/:project/members`, async (request, reply) => {
       const subject = await requireUser(request);
       projects.requireAdmin(subject, request.params.project);
-      const b = bodyOf(request);
-      const member = projects.addMember(request.params.project, str(b, 'user')!, str(b, 'role')!, subject);
+      const b = jsonObject(request.body, { optional: true });
+      const member = projects.addMember(
+        request.params.project,
+        stringField(b, 'user')!,
+        stringField(b, 'role')!,
+        subject,
+      );
       access.invalidateCaches();
       return reply.code(201).send(member);
     });
@@ -224,7 +213,7 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
     app.post<{ Params: { project: string } }>(`${base}/projects/:project/robots`, async (request, reply) => {
       const subject = await requireUser(request);
       projects.requireAdmin(subject, request.params.project);
-      const b = bodyOf(request);
+      const b = jsonObject(request.body, { optional: true });
       const days = b.expiresInDays;
       if (days !== undefined && (typeof days !== 'number' || !(days > 0)))
         throw new InputError('expiresInDays must be a positive number', {
@@ -233,8 +222,8 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
       const { robot, secret } = projects.createRobot(
         request.params.project,
         {
-          name: str(b, 'name')!,
-          ...(b.permission !== undefined ? { permission: str(b, 'permission')! } : {}),
+          name: stringField(b, 'name')!,
+          ...(b.permission !== undefined ? { permission: stringField(b, 'permission')! } : {}),
           ...(days !== undefined ? { expiresInDays: days as number } : {}),
         },
         subject,
@@ -294,7 +283,7 @@ export function apiRoutes(options: ApiRoutesOptions): FastifyPluginAsync {
       const subject = await requireUser(request);
       if (subject.role !== 'admin')
         throw new NotAllowedError('Only administrators may run registry garbage collection');
-      const b = bodyOf(request);
+      const b = jsonObject(request.body, { optional: true });
       const result = await service.gc({
         dryRun: b.dryRun === true,
         deleteUntagged: b.deleteUntagged === true,

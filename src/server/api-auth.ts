@@ -1,35 +1,16 @@
 // REST endpoints for sign-in, users, tokens and the audit log.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE, SYSTEM, type AuthService, type Binding, type Subject } from '../auth/index.ts';
-import { AuthenticationError, InputError, NotAllowedError } from '../core/index.ts';
-
-function body(request: FastifyRequest): Record<string, unknown> {
-  const b = request.body;
-  if (b === undefined || b === null || typeof b !== 'object' || Array.isArray(b)) {
-    throw new InputError('Request body must be a JSON object');
-  }
-  return b as Record<string, unknown>;
-}
-
-function field(b: Record<string, unknown>, name: string, required = true): string | undefined {
-  const v = b[name];
-  if (v === undefined || v === null) {
-    if (required) throw new InputError(`Missing field "${name}"`, { location: { field: name } });
-    return undefined;
-  }
-  if (typeof v !== 'string')
-    throw new InputError(`Field "${name}" must be a string`, { location: { field: name } });
-  return v;
-}
+import { AuthenticationError, InputError, NotAllowedError, jsonObject, stringField } from '../core/index.ts';
 
 function parseBinding(b: Record<string, unknown>): Binding {
-  const scope = field(b, 'scope');
+  const scope = stringField(b, 'scope');
   if (scope !== 'project' && scope !== 'environment') {
     throw new InputError(`Field "scope" must be "project" or "environment", not ${JSON.stringify(scope)}`, {
       location: { field: 'scope' },
     });
   }
-  return { scope, name: field(b, 'name')!, role: field(b, 'role')! } as Binding;
+  return { scope, name: stringField(b, 'name')!, role: stringField(b, 'role')! } as Binding;
 }
 
 export function authRoutes(auth: AuthService, options: { secureCookies: boolean }): FastifyPluginAsync {
@@ -42,9 +23,9 @@ export function authRoutes(auth: AuthService, options: { secureCookies: boolean 
     };
 
     app.post('/login', async (request, reply) => {
-      const b = body(request);
-      const name = field(b, 'username')!;
-      const password = field(b, 'password')!;
+      const b = jsonObject(request.body);
+      const name = stringField(b, 'username')!;
+      const password = stringField(b, 'password')!;
       let subject: Subject;
       try {
         subject = await auth.verifyCredentials(name, password);
@@ -90,15 +71,15 @@ export function authRoutes(auth: AuthService, options: { secureCookies: boolean 
     app.post('/users', async (request, reply) => {
       const s = await subjectOf(request);
       auth.require(s, 'user.admin', SYSTEM);
-      const b = body(request);
+      const b = jsonObject(request.body);
       const bindings = Array.isArray(b.bindings)
         ? b.bindings.map((x) => parseBinding(x as Record<string, unknown>))
         : [];
       const user = await auth.createUser(
         {
-          name: field(b, 'name')!,
-          password: field(b, 'password')!,
-          role: field(b, 'role', false) ?? 'viewer',
+          name: stringField(b, 'name')!,
+          password: stringField(b, 'password')!,
+          role: stringField(b, 'role', false) ?? 'viewer',
           bindings,
         },
         s,
@@ -115,9 +96,9 @@ export function authRoutes(auth: AuthService, options: { secureCookies: boolean 
 
     app.patch<{ Params: { name: string } }>('/users/:name', async (request) => {
       const s = await subjectOf(request);
-      const b = body(request);
-      const password = field(b, 'password', false);
-      const role = field(b, 'role', false);
+      const b = jsonObject(request.body);
+      const password = stringField(b, 'password', false);
+      const role = stringField(b, 'role', false);
       if (role !== undefined) auth.require(s, 'user.admin', SYSTEM);
       if (password !== undefined && s.name !== request.params.name) auth.require(s, 'user.admin', SYSTEM);
       if (password === undefined && role === undefined) auth.require(s, 'user.admin', SYSTEM);
@@ -140,7 +121,7 @@ export function authRoutes(auth: AuthService, options: { secureCookies: boolean 
     app.post<{ Params: { name: string } }>('/users/:name/bindings', async (request) => {
       const s = await subjectOf(request);
       auth.require(s, 'user.admin', SYSTEM);
-      return auth.bind(request.params.name, parseBinding(body(request)), s);
+      return auth.bind(request.params.name, parseBinding(jsonObject(request.body)), s);
     });
 
     app.delete<{ Params: { name: string }; Querystring: { scope?: string; name?: string } }>(
@@ -164,18 +145,18 @@ export function authRoutes(auth: AuthService, options: { secureCookies: boolean 
     app.post('/tokens', async (request, reply) => {
       const s = await requireUser(request);
       if (s.kind !== 'user') throw new NotAllowedError('Only users can create API tokens');
-      const b = body(request);
+      const b = jsonObject(request.body);
       const days = b.expiresInDays;
       if (days !== undefined && (typeof days !== 'number' || !(days > 0) || days > 3650)) {
         throw new InputError('Field "expiresInDays" must be a number from 1 to 3650', {
           location: { field: 'expiresInDays' },
         });
       }
-      const user = field(b, 'user', false) ?? s.name;
+      const user = stringField(b, 'user', false) ?? s.name;
       if (user !== s.name) auth.require(s, 'user.admin', SYSTEM);
       const created = auth.createToken(
         user,
-        { name: field(b, 'name')!, ...(days !== undefined ? { expiresInDays: days } : {}) },
+        { name: stringField(b, 'name')!, ...(days !== undefined ? { expiresInDays: days } : {}) },
         s,
       );
       reply.code(201);
