@@ -17,6 +17,7 @@ import {
 import { Cluster } from './api.ts';
 import type { KubeletOptions } from './controllers/kubelet.ts';
 import { nodeObject } from './controllers/kubelet.ts';
+import { ensureIngressClass } from './controllers/others.ts';
 import { type ControllerManager, startControllers } from './controllers/manager.ts';
 import { cachingResolver, type ImageResolver, registryResolver } from './images.ts';
 import { openPersistence, type Persistence } from './persist.ts';
@@ -61,6 +62,12 @@ export interface LocalCluster {
   /** REST routes for Slipway's API (mount with prefix `/api/v1/cluster`): `GET /kubeconfig` for admins. */
   apiRoutes: FastifyPluginAsync;
 }
+
+/**
+ * What starting a container costs once its image is resolved (ms): the order of a runc create + start of an
+ * already-unpacked image on a local containerd. Image resolution itself takes its real time.
+ */
+export const DEFAULT_CONTAINER_START_MS = 50;
 
 const VERSION = {
   major: '1',
@@ -176,6 +183,7 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
       const created = api.create(nodeInfo, '', { ...node, status: undefined }, { fieldManager: 'kubelet' });
       api.write(nodeInfo, { ...created, status: node.status }, 'kubelet', 'status');
     }
+    ensureIngressClass(api);
     const svcInfo = api.info('v1', 'services');
     if (!api.find(svcInfo, 'default', 'kubernetes')) {
       api.create(
@@ -227,8 +235,8 @@ export function createLocalCluster(deps: LocalClusterDeps): LocalCluster {
       controllers = startControllers(
         api,
         {
-          startDelayMs: deps.kubelet?.startDelayMs ?? 300,
-          readyDelayMs: deps.kubelet?.readyDelayMs ?? 200,
+          startDelayMs: deps.kubelet?.startDelayMs ?? DEFAULT_CONTAINER_START_MS,
+          readyDelayMs: deps.kubelet?.readyDelayMs ?? 0,
           runDurationMs: deps.kubelet?.runDurationMs ?? 1000,
           backoffMs: deps.kubelet?.backoffMs ?? 1000,
           resolveImage: deps.resolveImage ?? cachingResolver(registryResolver()),

@@ -83,7 +83,7 @@ test('pods/log holds the kubelet lifecycle of the container: pull with digest, s
   assert.match(lines[0]!, /^Pulling image "registry\.local\/team\/web:1\.0"$/);
   assert.match(lines[1]!, /^Successfully pulled image .* \(digest sha256:a{64}\)$/);
   assert.match(lines[2]!, /^Started container app \(image registry\.local\/team\/web:1\.0@sha256:a{64}/);
-  assert.match(lines[3]!, /^Readiness probe passed: container app is ready$/);
+  assert.match(lines[3]!, /^Container app is ready \(no readiness probe: ready once started\)$/);
   assert.equal((await logText(`${base}?tailLines=1`)).text, `${lines[3]}\n`);
   assert.match(
     (await logText(`${base}?timestamps=true`)).text,
@@ -124,7 +124,7 @@ test('kubectl logs prints the lines; kubectl logs -f streams until the pod is de
   const { stdout } = await kubectl('logs', 'follow-me', '--timestamps');
   assert.match(stdout, /Z Started container main/);
   const { stdout: tail } = await kubectl('logs', 'follow-me', '-c', 'main', '--tail=1');
-  assert.match(tail, /^Readiness probe passed: container main is ready\n$/);
+  assert.match(tail, /^Container main is ready \(no readiness probe: ready once started\)\n$/);
 
   const child = spawn(KUBECTL, ['--kubeconfig', cluster.kubeconfigPath, 'logs', '-f', 'follow-me'], {
     env: { ...process.env, HOME: cluster.dataDir },

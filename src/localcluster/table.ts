@@ -299,7 +299,17 @@ function rowFor(resource: string, o: KubeObject, now: number): { columns: Column
           col('Ports'),
           col('Age'),
         ],
-        cells: [name, s.ingressClassName ?? '<none>', hosts, '', s.tls ? '80, 443' : '80', age(o, now)],
+        cells: [
+          name,
+          s.ingressClassName ?? '<none>',
+          hosts,
+          ((o.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[])
+            .map((i) => i.ip || i.hostname || '')
+            .filter((x) => x)
+            .join(','),
+          s.tls ? '80, 443' : '80',
+          age(o, now),
+        ],
       };
     }
     case '/endpoints': {

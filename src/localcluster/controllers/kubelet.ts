@@ -4,14 +4,28 @@ import type { Cluster } from '../api.ts';
 import { type ImageResolver, parseImageRef } from '../images.ts';
 import type { PodLogs } from '../pod-logs.ts';
 import type { KubeObject } from '../types.ts';
+import {
+  type ContainerSpec,
+  type ContainerTiming,
+  containerTiming,
+  nextChange,
+  type PodCondition,
+  podConditions,
+} from './probes.ts';
 
 export const NODE_NAME = 'slipway-node';
 export const SIMULATE_ANNOTATION = 'slipway.dev/simulate';
 
 export interface KubeletOptions {
-  /** Delay from ContainerCreating to Running (ms). */
+  /**
+   * Cost of starting the containers once their images are resolved (ms): ContainerCreating → Running takes the
+   * real image resolution time plus this.
+   */
   startDelayMs: number;
-  /** Delay from Running to Ready (ms). */
+  /**
+   * Extra delay before every container is Ready (ms; a test knob, 0 by default). Readiness otherwise follows
+   * Kubernetes: at once without a readinessProbe, after the probes' initialDelaySeconds/successThreshold.
+   */
   readyDelayMs: number;
   /** How long run-to-completion pods (Jobs) run (ms). */
   runDurationMs: number;
@@ -24,15 +38,13 @@ export interface KubeletOptions {
 
 interface PodState {
   busy: boolean;
+  /** Date.now() when the containers last started. */
+  startedAt?: number | undefined;
   timer?: NodeJS.Timeout | undefined;
   attempts: number;
 }
 
 type Status = Record<string, unknown>;
-
-function cond(type: string, status: string, now: string, reason?: string) {
-  return { type, status, lastProbeTime: null, lastTransitionTime: now, ...(reason ? { reason } : {}) };
-}
 
 export class Kubelet {
   readonly #cluster: Cluster;
@@ -152,30 +164,39 @@ export class Kubelet {
     if (state.busy) return;
     const now = this.#cluster.now();
     const info = this.#info;
+    const st: Status = pod.status ?? {};
     if (!pod.spec?.nodeName) {
-      this.#cluster.write(info, { ...pod, spec: { ...pod.spec, nodeName: NODE_NAME } }, 'kube-scheduler');
+      // The scheduler's binding: spec.nodeName and the PodScheduled condition (as the binding subresource does).
+      const bound = this.#cluster.write(
+        info,
+        { ...pod, spec: { ...pod.spec, nodeName: NODE_NAME } },
+        'kube-scheduler',
+      );
+      if (bound) {
+        const others = ((bound.status?.conditions ?? []) as PodCondition[]).filter(
+          (c) => c.type !== 'PodScheduled',
+        );
+        this.#writeStatus(bound, {
+          ...(bound.status ?? {}),
+          phase: 'Pending',
+          conditions: [
+            ...others,
+            { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+          ],
+        });
+      }
       return;
     }
-    const st: Status = pod.status ?? {};
-    const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
+    const containers: (ContainerSpec & { image: string })[] = pod.spec?.containers ?? [];
     const statuses = (st.containerStatuses as Record<string, unknown>[] | undefined) ?? [];
     if (st.phase === 'Succeeded' || st.phase === 'Failed') return;
     if (statuses.length === 0) {
       const status: Status = {
         ...st,
         phase: 'Pending',
-        conditions: [
-          cond('Initialized', 'True', now),
-          {
-            ...cond('Ready', 'False', now, 'ContainersNotReady'),
-            message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
-          },
-          {
-            ...cond('ContainersReady', 'False', now, 'ContainersNotReady'),
-            message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
-          },
-          cond('PodScheduled', 'True', now),
-        ],
+        conditions: podConditions(st.conditions as PodCondition[] | undefined, now, {
+          unready: containers.map((c) => c.name),
+        }),
         hostIP: '127.0.0.1',
         startTime: now,
         containerStatuses: containers.map((c) => ({
@@ -207,7 +228,7 @@ export class Kubelet {
       this.#later(
         pod,
         Math.min(this.#opts.backoffMs * 2 ** (restarts - 1), this.#opts.backoffMs * 10),
-        (cur) => this.#run(cur, false),
+        (cur) => this.#run(cur),
       );
       return;
     }
@@ -224,9 +245,83 @@ export class Kubelet {
       );
       return;
     }
-    if (!statuses.every((c) => c.ready === true)) {
-      this.#later(pod, this.#opts.readyDelayMs, (cur) => this.#run(cur, true));
+    this.#scheduleProbe(pod);
+  }
+
+  /** Per-container probe timings of a pod (Kubernetes' rules; see probes.ts). */
+  #timings(pod: KubeObject): ContainerTiming[] {
+    const containers: ContainerSpec[] = pod.spec?.containers ?? [];
+    const readinessFails = pod.metadata.annotations?.[SIMULATE_ANNOTATION] === 'unready';
+    return containers.map((c) =>
+      containerTiming(c, { readinessFails, extraReadyMs: this.#opts.readyDelayMs }),
+    );
+  }
+
+  /** Milliseconds since the pod's containers started (kept in memory; after a restart, from the status). */
+  #elapsed(pod: KubeObject): number {
+    const state = this.#state(pod.metadata.uid ?? '');
+    if (state.startedAt === undefined) {
+      const first = (
+        (pod.status?.containerStatuses ?? []) as { state?: { running?: { startedAt?: string } } }[]
+      )
+        .map((c) => Date.parse(c.state?.running?.startedAt ?? ''))
+        .filter((t) => Number.isFinite(t));
+      state.startedAt = first.length > 0 ? Math.min(...first) : Date.now();
     }
+    return Date.now() - state.startedAt;
+  }
+
+  /** Brings the containers' started/ready flags up to date, or schedules their next change. */
+  #scheduleProbe(pod: KubeObject): void {
+    if (this.#probe(pod)) return; // the write's watch event brings the pod back here
+    const next = nextChange(this.#timings(pod), this.#elapsed(pod));
+    // A timer may fire a millisecond early: the callback checks again and re-arms if needed.
+    if (next !== undefined)
+      this.#later(pod, next - this.#elapsed(pod) + 1, (cur) => this.#scheduleProbe(cur));
+  }
+
+  /** Writes the containers' started/ready flags and the pod conditions as of now, if they changed. */
+  #probe(pod: KubeObject): boolean {
+    const now = this.#cluster.now();
+    const st: Status = pod.status ?? {};
+    const timings = this.#timings(pod);
+    const elapsed = this.#elapsed(pod);
+    const containers: ContainerSpec[] = pod.spec?.containers ?? [];
+    const prev = (st.containerStatuses as Record<string, unknown>[] | undefined) ?? [];
+    let changed = false;
+    const statuses = prev.map((c) => {
+      const t = timings[containers.findIndex((x) => x.name === c.name)];
+      if (!t || !(c.state as { running?: unknown } | undefined)?.running) return c;
+      const started = t.startedAfterMs <= elapsed;
+      const ready = t.readyAfterMs <= elapsed;
+      if (c.started === started && c.ready === ready) return c;
+      changed = true;
+      return { ...c, started, ready };
+    });
+    if (!changed) return false;
+    const unready = statuses.filter((c) => c.ready !== true).map((c) => String(c.name));
+    const written = this.#writeStatus(pod, {
+      ...st,
+      conditions: podConditions(st.conditions as PodCondition[] | undefined, now, { unready }),
+      containerStatuses: statuses,
+    });
+    if (!written) return false;
+    for (const c of statuses) {
+      const p = prev.find((x) => x.name === c.name);
+      if (c.ready === true && p?.ready !== true) this.#sayReady(written, String(c.name));
+    }
+    return true;
+  }
+
+  #sayReady(pod: KubeObject, name: string): void {
+    const probe = (pod.spec?.containers ?? []).find((c: { name: string }) => c.name === name)?.readinessProbe;
+    this.#say(
+      pod,
+      name,
+      probe
+        ? `Readiness probe passed: container ${name} is ready`
+        : `Container ${name} is ready (no readiness probe: ready once started)`,
+    );
   }
 
   /** Credentials for `image` from the pod's imagePullSecrets (kubernetes.io/dockerconfigjson or .dockercfg). */
@@ -271,7 +366,6 @@ export class Kubelet {
     const state = this.#state(pod.metadata.uid ?? '');
     state.busy = true;
     const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
-    const started = Date.now();
     for (const c of containers) this.#say(pod, c.name, `Pulling image "${c.image}"`);
     void Promise.all(
       containers.map((c) =>
@@ -280,7 +374,8 @@ export class Kubelet {
     ).then(
       (results) => {
         const failed = results.find((x) => !x.r.ok);
-        const wait = Math.max(0, this.#opts.startDelayMs - (Date.now() - started));
+        // The image is resolved (the real time that took); starting the containers costs startDelayMs more.
+        const wait = this.#opts.startDelayMs;
         if (!failed) {
           state.attempts = 0;
           const digests = new Map(results.map((x) => [x.c.name, x.r.ok ? x.r.digest : undefined]));
@@ -291,11 +386,11 @@ export class Kubelet {
               `Successfully pulled image "${c.image}"${r.ok && r.digest ? ` (digest ${r.digest})` : ''}`,
             );
           state.busy = false;
-          this.#later(pod, wait, (cur) => this.#run(cur, this.#opts.readyDelayMs === 0, digests));
+          this.#later(pod, wait, (cur) => this.#run(cur, digests));
           return;
         }
         state.busy = false;
-        this.#later(pod, Math.min(wait, 100), (cur) =>
+        this.#later(pod, 0, (cur) =>
           this.#pullFailed(cur, failed.c.name, failed.c.image, failed.r.ok ? '' : failed.r.message),
         );
       },
@@ -354,70 +449,61 @@ export class Kubelet {
     return `10.244.${(n >> 8) & 255}.${n & 255 || 1}`;
   }
 
-  #run(pod: KubeObject, ready: boolean, digests?: Map<string, string | undefined>): void {
+  /** Starts the pod's containers: Running, with started/ready as the probes say at time 0. */
+  #run(pod: KubeObject, digests?: Map<string, string | undefined>): void {
     const now = this.#cluster.now();
     const st: Status = pod.status ?? {};
-    const containers: { name: string; image: string }[] = pod.spec?.containers ?? [];
+    const containers: (ContainerSpec & { image: string })[] = pod.spec?.containers ?? [];
     const prev = new Map(
       ((st.containerStatuses as Record<string, unknown>[]) ?? []).map((c) => [c.name as string, c]),
     );
     const crash = pod.metadata.annotations?.[SIMULATE_ANNOTATION] === 'crash';
-    const isReady = ready && !crash;
+    const state = this.#state(pod.metadata.uid ?? '');
+    state.startedAt = Date.now();
+    const timings = this.#timings(pod);
     const ip = (st.podIP as string | undefined) ?? this.#ip();
+    const containerStatuses = containers.map((c, i) => {
+      const p = prev.get(c.name) ?? {};
+      const digest = digests?.get(c.name);
+      const imageID = digest
+        ? `${c.image.split('@')[0]?.replace(/:[^/:]+$/, '')}@${digest}`
+        : ((p.imageID as string) ?? '');
+      const t = timings[i];
+      return {
+        name: c.name,
+        state: { running: { startedAt: now } },
+        lastState: p.lastState ?? {},
+        ready: !crash && t?.readyAfterMs === 0,
+        restartCount: p.restartCount ?? 0,
+        image: c.image,
+        imageID,
+        containerID: `simulated://${(pod.metadata.uid ?? '').slice(0, 8)}-${c.name}`,
+        started: t?.startedAfterMs === 0,
+      };
+    });
+    const unready = containerStatuses.filter((c) => !c.ready).map((c) => c.name);
     const status: Status = {
       ...st,
       phase: 'Running',
-      conditions: [
-        cond('Initialized', 'True', now),
-        isReady
-          ? cond('Ready', 'True', now)
-          : {
-              ...cond('Ready', 'False', now, 'ContainersNotReady'),
-              message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
-            },
-        isReady
-          ? cond('ContainersReady', 'True', now)
-          : {
-              ...cond('ContainersReady', 'False', now, 'ContainersNotReady'),
-              message: `containers with unready status: [${containers.map((c) => c.name).join(' ')}]`,
-            },
-        cond('PodScheduled', 'True', now),
-      ],
+      conditions: podConditions(st.conditions as PodCondition[] | undefined, now, { unready }),
       podIP: ip,
       podIPs: [{ ip }],
-      containerStatuses: containers.map((c) => {
-        const p = prev.get(c.name) ?? {};
-        const digest = digests?.get(c.name);
-        const imageID = digest
-          ? `${c.image.split('@')[0]?.replace(/:[^/:]+$/, '')}@${digest}`
-          : ((p.imageID as string) ?? '');
-        return {
-          name: c.name,
-          state: { running: { startedAt: now } },
-          lastState: p.lastState ?? {},
-          ready: isReady,
-          restartCount: p.restartCount ?? 0,
-          image: c.image,
-          imageID,
-          containerID: `simulated://${(pod.metadata.uid ?? '').slice(0, 8)}-${c.name}`,
-          started: true,
-        };
-      }),
+      containerStatuses,
     };
     const written = this.#writeStatus(pod, status);
     if (!written) return;
-    for (const c of containers) {
+    for (const c of containerStatuses) {
       const p = prev.get(c.name) as { state?: { running?: unknown }; ready?: boolean } | undefined;
       if (!p?.state?.running) {
         const digest = digests?.get(c.name);
+        const image = containers.find((x) => x.name === c.name)?.image ?? '';
         this.#say(
           pod,
           c.name,
-          `Started container ${c.name} (image ${c.image}${digest ? `@${digest}` : ''}; simulated: no process runs)`,
+          `Started container ${c.name} (image ${image}${digest ? `@${digest}` : ''}; simulated: no process runs)`,
         );
       }
-      if (isReady && p?.ready !== true)
-        this.#say(pod, c.name, `Readiness probe passed: container ${c.name} is ready`);
+      if (c.ready && p?.ready !== true) this.#sayReady(written, c.name);
       if (crash && !p?.state?.running)
         this.#say(pod, c.name, `Container ${c.name} is not ready (simulated crash)`);
     }
@@ -450,7 +536,13 @@ export class Kubelet {
           }
         : c,
     );
-    this.#writeStatus(pod, { ...st, containerStatuses: statuses });
+    this.#writeStatus(pod, {
+      ...st,
+      conditions: podConditions(st.conditions as PodCondition[] | undefined, now, {
+        unready: statuses.filter((c) => c.ready !== true).map((c) => String(c.name)),
+      }),
+      containerStatuses: statuses,
+    });
     const first = pod.spec?.containers?.[0]?.name;
     if (first) {
       this.#say(pod, first, `Container ${first} exited with code 1 (simulated crash); back-off restarting`);
@@ -491,12 +583,10 @@ export class Kubelet {
     this.#writeStatus(pod, {
       ...st,
       phase: success ? 'Succeeded' : 'Failed',
-      conditions: [
-        cond('Initialized', 'True', now, reason),
-        cond('Ready', 'False', now, reason),
-        cond('ContainersReady', 'False', now, reason),
-        cond('PodScheduled', 'True', now),
-      ],
+      conditions: podConditions(st.conditions as PodCondition[] | undefined, now, {
+        unready: (pod.spec?.containers ?? []).map((c: { name: string }) => c.name),
+        reason,
+      }),
       containerStatuses: statuses,
     });
   }

@@ -11,6 +11,7 @@ import {
   syncCrd,
   syncDaemonSet,
   syncEndpoints,
+  syncIngress,
   syncJob,
   syncNamespace,
   syncStatefulSet,
@@ -50,8 +51,9 @@ export function startControllers(
   const crds = q('crd', (k) => syncCrd(cluster, k));
   const jobs = q('job', (k) => syncJob(cluster, k));
   const cronjobs: WorkQueue = q('cronjob', (k) => syncCronJob(cluster, cronjobs, k));
-  const statefulsets = q('statefulset', (k) => syncStatefulSet(cluster, k));
-  const daemonsets = q('daemonset', (k) => syncDaemonSet(cluster, k));
+  const statefulsets: WorkQueue = q('statefulset', (k) => syncStatefulSet(cluster, k, statefulsets));
+  const ingresses = q('ingress', (k) => syncIngress(cluster, k));
+  const daemonsets: WorkQueue = q('daemonset', (k) => syncDaemonSet(cluster, k, daemonsets));
   const gcQueue: { obj: KubeObject; gone: boolean }[] = [];
   let gcScheduled = false;
   const gc = (obj: KubeObject, gone: boolean) => {
@@ -129,6 +131,13 @@ export function startControllers(
         break;
       case '/services':
         endpoints.add(keyOf(o));
+        break;
+      case 'networking.k8s.io/ingresses':
+        if (e.type !== 'DELETED') ingresses.add(keyOf(o));
+        break;
+      case 'networking.k8s.io/ingressclasses':
+        // A class changed (default, controller): every Ingress is checked again.
+        for (const ing of cluster.store.list('networking.k8s.io/ingresses')) ingresses.add(keyOf(ing));
         break;
       case '/pods': {
         const ns = o.metadata.namespace ?? '';

@@ -4,7 +4,15 @@ import { matchesLabels, selectorFromObject } from '../selectors.ts';
 import type { KubeObject } from '../types.ts';
 import { NODE_NAME } from './kubelet.ts';
 import { splitKey, type WorkQueue } from './queue.ts';
-import { CONTROLLER, controllerOf, isPodActive, isPodReady, ownerRef, templateHash } from './workloads.ts';
+import {
+  CONTROLLER,
+  controllerOf,
+  countAvailable,
+  isPodActive,
+  isPodReady,
+  ownerRef,
+  templateHash,
+} from './workloads.ts';
 
 function podsOwnedBy(cluster: Cluster, owner: KubeObject): KubeObject[] {
   const out: KubeObject[] = [];
@@ -540,7 +548,7 @@ export function syncCronJob(cluster: Cluster, queue: WorkQueue, key: string): vo
 }
 
 /** StatefulSet: ordered pods `<name>-<i>`, PVCs from volumeClaimTemplates, ControllerRevisions. */
-export function syncStatefulSet(cluster: Cluster, key: string): void {
+export function syncStatefulSet(cluster: Cluster, key: string, queue?: WorkQueue): void {
   const [ns, name] = splitKey(key);
   const info = cluster.info('apps/v1', 'statefulsets');
   const podInfo = cluster.info('v1', 'pods');
@@ -648,6 +656,8 @@ export function syncStatefulSet(cluster: Cluster, key: string): void {
   const live = podsOwnedBy(cluster, sts).filter(isPodActive);
   const updated = live.filter((p) => p.metadata.labels?.['controller-revision-hash'] === revision).length;
   const ready = live.filter(isPodReady).length;
+  const avail = countAvailable(live, Number(spec.minReadySeconds ?? 0), cluster.clock.now());
+  if (avail.retryMs !== undefined) queue?.addAfter(key, avail.retryMs + 10);
   const status: Record<string, unknown> = {
     observedGeneration: sts.metadata.generation,
     replicas: live.length,
@@ -657,7 +667,7 @@ export function syncStatefulSet(cluster: Cluster, key: string): void {
     currentRevision: revision,
     updateRevision: revision,
     collisionCount: 0,
-    availableReplicas: ready,
+    availableReplicas: avail.available,
   };
   for (const k of ['readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas'])
     if (status[k] === 0) delete status[k];
@@ -666,7 +676,7 @@ export function syncStatefulSet(cluster: Cluster, key: string): void {
 }
 
 /** DaemonSet: one pod on the one node. */
-export function syncDaemonSet(cluster: Cluster, key: string): void {
+export function syncDaemonSet(cluster: Cluster, key: string, queue?: WorkQueue): void {
   const [ns, name] = splitKey(key);
   const info = cluster.info('apps/v1', 'daemonsets');
   const podInfo = cluster.info('v1', 'pods');
@@ -699,6 +709,8 @@ export function syncDaemonSet(cluster: Cluster, key: string): void {
   }
   const live = podsOwnedBy(cluster, ds).filter(isPodActive);
   const ready = live.filter(isPodReady).length;
+  const avail = countAvailable(live, Number(ds.spec?.minReadySeconds ?? 0), cluster.clock.now());
+  if (avail.retryMs !== undefined) queue?.addAfter(key, avail.retryMs + 10);
   const upd = live.filter((p) => p.metadata.labels?.['controller-revision-hash'] === hash).length;
   const desired = fits ? 1 : 0;
   const status: Record<string, unknown> = {
@@ -708,11 +720,81 @@ export function syncDaemonSet(cluster: Cluster, key: string): void {
     numberReady: ready,
     observedGeneration: ds.metadata.generation,
     updatedNumberScheduled: upd,
-    numberAvailable: ready,
-    ...(desired - ready > 0 ? { numberUnavailable: desired - ready } : {}),
+    numberAvailable: avail.available,
+    ...(desired - avail.available > 0 ? { numberUnavailable: desired - avail.available } : {}),
   };
   if (JSON.stringify(status) !== JSON.stringify(ds.status ?? {}))
     cluster.write(info, { ...ds, status }, CONTROLLER, 'status');
 }
 
 export { matchesLabels, selectorFromObject };
+
+/** The controller name of the local cluster's built-in ingress controller (IngressClass `spec.controller`). */
+export const INGRESS_CONTROLLER = 'slipway.dev/ingress-controller';
+export const DEFAULT_INGRESS_CLASS = 'slipway';
+const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+/** The address the built-in ingress controller publishes (the node's InternalIP: Slipway serves on the host). */
+export const INGRESS_ADDRESS = '127.0.0.1';
+
+/** Registers the IngressClass `slipway` (default unless another class is) when it does not exist. */
+export function ensureIngressClass(cluster: Cluster): void {
+  const info = cluster.info('networking.k8s.io/v1', 'ingressclasses');
+  if (cluster.find(info, '', DEFAULT_INGRESS_CLASS)) return;
+  const otherDefault = cluster.store
+    .list(info.key)
+    .some((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
+  cluster.create(
+    info,
+    '',
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: {
+        name: DEFAULT_INGRESS_CLASS,
+        ...(otherDefault ? {} : { annotations: { [DEFAULT_CLASS_ANNOTATION]: 'true' } }),
+      },
+      spec: { controller: INGRESS_CONTROLLER },
+    },
+    { fieldManager: 'kube-apiserver' },
+  );
+}
+
+/** Whether the built-in ingress controller serves `ing`: its class (or the default class) is one of ours. */
+function servedIngress(cluster: Cluster, ing: KubeObject): boolean {
+  const info = cluster.info('networking.k8s.io/v1', 'ingressclasses');
+  const name: string | undefined =
+    ing.spec?.ingressClassName ?? ing.metadata.annotations?.['kubernetes.io/ingress.class'];
+  if (name) return cluster.find(info, '', name)?.spec?.controller === INGRESS_CONTROLLER;
+  const defaults = cluster.store
+    .list(info.key)
+    .filter((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
+  // Several default classes: Kubernetes refuses new class-less Ingresses; ours only answers when it is the one.
+  return defaults.length === 1 && defaults[0]?.spec?.controller === INGRESS_CONTROLLER;
+}
+
+/** Ingress: the built-in controller publishes the node's address in status.loadBalancer for its classes. */
+export function syncIngress(cluster: Cluster, key: string): void {
+  const [ns, name] = splitKey(key);
+  const info = cluster.info('networking.k8s.io/v1', 'ingresses');
+  const ing = cluster.find(info, ns, name);
+  if (!ing || ing.metadata.deletionTimestamp) return;
+  const current = (ing.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[];
+  const ours = current.length === 1 && current[0]?.ip === INGRESS_ADDRESS && !current[0]?.hostname;
+  if (servedIngress(cluster, ing)) {
+    if (ours) return;
+    cluster.write(
+      info,
+      { ...ing, status: { ...ing.status, loadBalancer: { ingress: [{ ip: INGRESS_ADDRESS }] } } },
+      INGRESS_CONTROLLER,
+      'status',
+    );
+  } else if (ours) {
+    // The Ingress moved to another class: withdraw the address we published.
+    cluster.write(
+      info,
+      { ...ing, status: { ...ing.status, loadBalancer: {} } },
+      INGRESS_CONTROLLER,
+      'status',
+    );
+  }
+}

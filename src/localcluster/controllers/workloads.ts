@@ -61,6 +61,42 @@ export function isPodReady(p: KubeObject): boolean {
   );
 }
 
+/**
+ * Available as the workload controllers count it: Ready for at least `minReadySeconds` (by the Ready condition's
+ * lastTransitionTime, as Kubernetes does). `waitMs` is how long until a ready pod becomes available.
+ */
+export function podAvailability(
+  p: KubeObject,
+  minReadySeconds: number,
+  nowMs: number,
+): { available: boolean; waitMs: number } {
+  const ready = (p.status?.conditions ?? []).find(
+    (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+  ) as { lastTransitionTime?: string } | undefined;
+  if (!ready) return { available: false, waitMs: 0 };
+  if (!(minReadySeconds > 0)) return { available: true, waitMs: 0 };
+  const since = Date.parse(ready.lastTransitionTime ?? '');
+  if (!Number.isFinite(since)) return { available: true, waitMs: 0 };
+  const waitMs = since + minReadySeconds * 1000 - nowMs;
+  return waitMs <= 0 ? { available: true, waitMs: 0 } : { available: false, waitMs };
+}
+
+/** Counts the available pods among `pods`; `retryMs` is the soonest a ready one becomes available (if any). */
+export function countAvailable(
+  pods: KubeObject[],
+  minReadySeconds: number,
+  nowMs: number,
+): { available: number; retryMs: number | undefined } {
+  let available = 0;
+  let retryMs: number | undefined;
+  for (const p of pods) {
+    const a = podAvailability(p, minReadySeconds, nowMs);
+    if (a.available) available++;
+    else if (a.waitMs > 0) retryMs = retryMs === undefined ? a.waitMs : Math.min(retryMs, a.waitMs);
+  }
+  return { available, retryMs };
+}
+
 export function isPodActive(p: KubeObject): boolean {
   return !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
 }
@@ -91,16 +127,20 @@ function dependentsOf(cluster: Cluster, owner: KubeObject, key: string): KubeObj
   return out;
 }
 
-/** Live (non-terminating) and ready pods of a ReplicaSet, read from the store (never stale). */
-function podCounts(cluster: Cluster, rs: KubeObject): { live: number; ready: number } {
+/**
+ * Live (non-terminating) and available pods of a ReplicaSet, read from the store (never stale). `ready` counts
+ * pods available as the Deployment controller counts them (Ready for the Deployment's minReadySeconds).
+ */
+function podCounts(cluster: Cluster, rs: KubeObject, minReadySeconds = 0): { live: number; ready: number } {
   let live = 0;
   let ready = 0;
+  const nowMs = cluster.clock.now();
   for (const d of cluster.store.dependents(rs.metadata.uid ?? '')) {
     if (d.key !== '/pods') continue;
     const p = cluster.store.get(d.key, d.namespace, d.name);
     if (!p || !isPodActive(p) || controllerOf(p)?.uid !== rs.metadata.uid) continue;
     live++;
-    if (isPodReady(p)) ready++;
+    if (podAvailability(p, minReadySeconds, nowMs).available) ready++;
   }
   return { live, ready };
 }
@@ -138,6 +178,7 @@ export function syncDeployment(deps: WorkloadDeps, key: string): void {
   if (!d || d.metadata.deletionTimestamp) return;
   const spec = d.spec ?? {};
   const replicas: number = spec.replicas ?? 1;
+  const minReady = Number(spec.minReadySeconds ?? 0);
   const hash = templateHash(spec.template);
   const all = dependentsOf(cluster, d, rsInfo.key).sort((a, b) =>
     (a.metadata.creationTimestamp ?? '') < (b.metadata.creationTimestamp ?? '') ? -1 : 1,
@@ -208,9 +249,16 @@ export function syncDeployment(deps: WorkloadDeps, key: string): void {
       if (!newRs) return;
     }
     all.push(newRs);
-  } else if (
-    revisionOf(newRs) <= maxOldRevision ||
-    newRs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'] !== String(replicas)
+  } else if ((newRs.spec?.minReadySeconds ?? 0) !== minReady) {
+    // The new ReplicaSet follows the Deployment's minReadySeconds (as the Deployment controller syncs it).
+    const rsSpec = { ...newRs.spec, minReadySeconds: minReady };
+    if (!minReady) delete rsSpec.minReadySeconds;
+    newRs = cluster.write(rsInfo, { ...newRs, spec: rsSpec }, CONTROLLER) ?? newRs;
+  }
+  if (
+    !createdNew &&
+    (revisionOf(newRs) <= maxOldRevision ||
+      newRs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'] !== String(replicas))
   ) {
     // Rollback to an older template (or a replicas change): the ReplicaSet gets the next revision.
     const annotations: Record<string, string> = {
@@ -254,21 +302,21 @@ export function syncDeployment(deps: WorkloadDeps, key: string): void {
     const minAvailable = replicas - maxUnavailable;
     const rsList = current();
     const allPods = rsList.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
-    const newUnavailable = (newRs.spec?.replicas ?? 0) - podCounts(cluster, newRs).ready;
+    const newUnavailable = (newRs.spec?.replicas ?? 0) - podCounts(cluster, newRs, minReady).ready;
     let maxScaledDown = allPods - minAvailable - newUnavailable;
     if (maxScaledDown > 0) {
       // First remove unhealthy old replicas.
       for (const rs of olds) {
         if (maxScaledDown <= 0) break;
         const cur = cluster.find(rsInfo, ns, rs.metadata.name ?? '') ?? rs;
-        const unhealthy = (cur.spec?.replicas ?? 0) - podCounts(cluster, cur).ready;
+        const unhealthy = (cur.spec?.replicas ?? 0) - podCounts(cluster, cur, minReady).ready;
         if (unhealthy <= 0) continue;
         const n = Math.min(maxScaledDown, unhealthy);
         scale(cur, (cur.spec?.replicas ?? 0) - n);
         maxScaledDown -= n;
       }
       const available = current().reduce(
-        (n, rs) => n + Math.min(podCounts(cluster, rs).ready, rs.spec?.replicas ?? 0),
+        (n, rs) => n + Math.min(podCounts(cluster, rs, minReady).ready, rs.spec?.replicas ?? 0),
         0,
       );
       let budget = available - minAvailable;
@@ -504,6 +552,12 @@ export function syncReplicaSet(deps: WorkloadDeps, key: string): void {
   }
   const live = dependentsOf(cluster, rs, podInfo.key).filter(isPodActive);
   const ready = live.filter(isPodReady).length;
+  const { available, retryMs } = countAvailable(
+    live,
+    Number(rs.spec?.minReadySeconds ?? 0),
+    cluster.clock.now(),
+  );
+  if (retryMs !== undefined) deps.replicasets.addAfter(key, retryMs + 10);
   const selectorLabels = rs.spec?.template?.metadata?.labels ?? {};
   const status: Record<string, unknown> = {
     replicas: live.length,
@@ -511,7 +565,7 @@ export function syncReplicaSet(deps: WorkloadDeps, key: string): void {
       Object.entries(selectorLabels).every(([k, v]) => p.metadata.labels?.[k] === v),
     ).length,
     readyReplicas: ready,
-    availableReplicas: ready,
+    availableReplicas: available,
     observedGeneration: rs.metadata.generation,
   };
   for (const k of ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'])
