@@ -1,6 +1,15 @@
 // Decoding of Kubernetes protobuf request bodies (`application/vnd.kubernetes.protobuf`) for the kinds
-// real clients send that way: Secret and ConfigMap (helm's release storage, kubectl create) and DeleteOptions.
-import { unsupportedMediaType } from './status.ts';
+// real clients send that way: Secret and ConfigMap (helm's release storage), DeleteOptions, and every kind
+// kubectl's `create` subcommands send (table-driven: protobuf-schema.ts).
+import { type FieldDef, type FieldType, KINDS, MESSAGES } from './protobuf-schema.ts';
+import { KubeError, unsupportedMediaType } from './status.ts';
+
+/** A body the decoder cannot represent: 415 naming the message and field, so the client can send JSON. */
+class UnknownField extends Error {
+  constructor(readonly path: string) {
+    super(path);
+  }
+}
 
 const MAGIC = [0x6b, 0x38, 0x73, 0x00];
 
@@ -171,7 +180,97 @@ function decodeKind(kind: string, apiVersion: string, raw: Buffer): Record<strin
     for (const f of fields) if (f.no === 1) out.metadata = objectMeta(f.bytes ?? Buffer.alloc(0));
     return out;
   }
-  throw unsupportedMediaType();
+  const message = KINDS[`${apiVersion} ${kind}`];
+  if (!message) throw unsupportedMediaType();
+  return { apiVersion, kind, ...decodeMessage(message, raw, kind) };
+}
+
+const isZero = (f: Field) =>
+  f.wire === 0 ? f.int === 0n : f.wire === 2 ? (f.bytes?.length ?? 0) === 0 : false;
+
+function signed(v: bigint): number {
+  // int32/int64 varints: negative numbers are sent as 64-bit two's complement.
+  return Number(BigInt.asIntN(64, v));
+}
+
+function scalar(type: FieldType, f: Field, path: string): unknown {
+  const bytes = f.bytes ?? Buffer.alloc(0);
+  if (type === 'string') return bytes.toString('utf8');
+  if (type === 'bytes') return bytes.toString('base64');
+  if (type === 'int') {
+    if (f.wire !== 0) throw new UnknownField(path);
+    return signed(f.int ?? 0n);
+  }
+  if (type === 'bool') {
+    if (f.wire !== 0) throw new UnknownField(path);
+    return f.int !== 0n;
+  }
+  if (type === 'quantity') {
+    let q = '';
+    for (const e of readFields(bytes)) if (e.no === 1) q = str(e);
+    return q;
+  }
+  if (type === 'time') return time(f);
+  if (type === 'intOrString') {
+    let t = 0n;
+    let n = 0;
+    let text = '';
+    for (const e of readFields(bytes)) {
+      if (e.no === 1) t = e.int ?? 0n;
+      else if (e.no === 2) n = signed(e.int ?? 0n);
+      else if (e.no === 3) text = str(e);
+    }
+    return t === 1n ? text : n;
+  }
+  throw new UnknownField(path);
+}
+
+/** Decodes one message by its table; zero values of non-pointer fields are Go's "unset" and are left out. */
+function decodeMessage(name: string, buf: Buffer, path: string): Record<string, unknown> {
+  const table = MESSAGES[name] ?? {};
+  const out: Record<string, unknown> = {};
+  for (const f of readFields(buf)) {
+    const def: FieldDef | undefined = table[f.no];
+    const here = `${path}.${def?.name ?? `<field ${f.no} of ${name}>`}`;
+    if (!def) {
+      if (isZero(f)) continue; // a zero-valued field this decoder does not know: what Go sends for "unset"
+      throw new UnknownField(here);
+    }
+    if (def.type === 'skip') continue;
+    let value: unknown;
+    if (typeof def.type === 'object' && 'map' in def.type) {
+      const [k, v] = mapEntryOf(f, def.type.map);
+      const target = (out[def.name] ?? {}) as Record<string, unknown>;
+      target[k] = v;
+      out[def.name] = target;
+      continue;
+    }
+    if (typeof def.type === 'object') {
+      if (f.wire !== 2) throw new UnknownField(here);
+      value = decodeMessage(def.type.message, f.bytes ?? Buffer.alloc(0), here);
+      if (def.inline) {
+        Object.assign(out, value);
+        continue;
+      }
+    } else {
+      if (!def.keepZero && !def.repeated && isZero(f)) continue;
+      value = scalar(def.type, f, here);
+      if (value === undefined) continue;
+    }
+    if (def.repeated) out[def.name] = [...((out[def.name] as unknown[] | undefined) ?? []), value];
+    else out[def.name] = value;
+  }
+  return out;
+}
+
+function mapEntryOf(f: Field, of: 'string' | 'bytes' | 'quantity'): [string, unknown] {
+  let k = '';
+  let v: unknown = of === 'quantity' ? '0' : '';
+  for (const e of readFields(f.bytes ?? Buffer.alloc(0))) {
+    if (e.no === 1) k = str(e);
+    else if (e.no === 2) v = scalar(of, e, k);
+  }
+  return [k, v];
 }
 
 /** Decodes a `k8s\0`-prefixed protobuf body into the JSON form of the object. */
@@ -191,7 +290,14 @@ export function decodeProtobuf(body: Buffer): Record<string, unknown> {
     }
     return decodeKind(kind, apiVersion, raw);
   } catch (err) {
-    if (err instanceof Error && err.name === 'KubeError') throw err;
+    if (err instanceof KubeError) throw err;
+    if (err instanceof UnknownField)
+      throw new KubeError(
+        415,
+        'UnsupportedMediaType',
+        `the protobuf body sets ${err.path}, which this server cannot decode from protobuf: send the object as application/json`,
+        {},
+      );
     throw unsupportedMediaType();
   }
 }
