@@ -30,7 +30,7 @@ function assertContains(got: unknown, want: unknown, path: string): void {
   if (Array.isArray(want)) {
     assert.ok(Array.isArray(got), `${path}: expected a list, got ${JSON.stringify(got)}`);
     assert.equal(got.length, want.length, `${path}: length`);
-    want.forEach((w, i) => assertContains(got[i], w, `${path}[${i}]`));
+    for (const [i, w] of want.entries()) assertContains(got[i], w, `${path}[${i}]`);
     return;
   }
   if (typeof want === 'object') {
