@@ -117,8 +117,11 @@ const COMMANDS: { args: string[]; get: string[] }[] = [
   { args: ['configmap', 'settings', '--from-literal=mode=fast'], get: ['configmap', 'settings'] },
 ];
 
+// (`kubectl run` sends its Pod as JSON: nothing to test here.)
 for (const { args, get } of COMMANDS) {
-  test(`kubectl create ${args.slice(0, args[0] === 'service' || args[0] === 'secret' ? 2 : 1).join(' ')} (protobuf body) stores what kubectl meant`, {
+  const verb = 'create';
+  const what = `create ${args.slice(0, args[0] === 'service' || args[0] === 'secret' ? 2 : 1).join(' ')}`;
+  test(`kubectl ${what} (protobuf body) stores what kubectl meant`, {
     skip,
   }, async () => {
     // Flags go before a `--` (job and cronjob commands).
@@ -126,8 +129,8 @@ for (const { args, get } of COMMANDS) {
       const dash = args.indexOf('--');
       return dash < 0 ? [...args, ...flags] : [...args.slice(0, dash), ...flags, ...args.slice(dash)];
     };
-    const dry = JSON.parse((await kubectl('create', ...withFlags('--dry-run=client', '-o', 'json'))).stdout);
-    const created = await kubectl('create', ...withFlags('-v=8'));
+    const dry = JSON.parse((await kubectl(verb, ...withFlags('--dry-run=client', '-o', 'json'))).stdout);
+    const created = await kubectl(verb, ...withFlags('-v=8'));
     assert.match(created.stderr, /Content-Type: application\/vnd\.kubernetes\.protobuf/);
     assert.match(created.stdout, /created/);
     const stored = JSON.parse((await kubectl('get', ...get, '-o', 'json')).stdout);

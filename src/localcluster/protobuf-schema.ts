@@ -138,6 +138,7 @@ export const MESSAGES: Table = {
   JobTemplateSpec: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'JobSpec') },
 
   // k8s.io/api/core/v1
+  Pod: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'PodSpec'), 3: { name: 'status', type: 'skip' } },
   PodTemplateSpec: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'PodSpec') },
   PodSpec: {
     1: list('volumes', 'Volume'),
@@ -363,6 +364,7 @@ export const KINDS: Record<string, string> = {
   'apps/v1 Deployment': 'Deployment',
   'batch/v1 Job': 'Job',
   'batch/v1 CronJob': 'CronJob',
+  'v1 Pod': 'Pod',
   'v1 Service': 'Service',
   'v1 ServiceAccount': 'ServiceAccount',
   'v1 ResourceQuota': 'ResourceQuota',
