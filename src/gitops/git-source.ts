@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { NotFoundError, UnavailableError } from '../core/index.ts';
 import { CatFileBatch, type GitObject } from './cat-file.ts';
 import { runGit } from './git-cli.ts';
+import { parseTree } from './git-objects.ts';
 import type { CommitInfo, FileTree, GitSource } from './seams.ts';
 import type { RepoLocator } from './values-editor.ts';
 
@@ -73,24 +74,6 @@ export function parseCommit(sha: string, data: Buffer): CommitInfo {
   }
   const subject = (body.split(/\n\s*\n/)[0] ?? '').trim().split('\n').join(' ');
   return { sha, author, time, message: subject };
-}
-
-/** Entries of a raw tree object. */
-function parseTree(data: Buffer): { mode: string; name: string; sha: string }[] {
-  const out: { mode: string; name: string; sha: string }[] = [];
-  let i = 0;
-  while (i < data.length) {
-    const sp = data.indexOf(32, i);
-    const nul = data.indexOf(0, sp + 1);
-    if (sp < 0 || nul < 0 || nul + 21 > data.length) break;
-    out.push({
-      mode: data.subarray(i, sp).toString('latin1'),
-      name: data.subarray(sp + 1, nul).toString('utf8'),
-      sha: data.subarray(nul + 1, nul + 21).toString('hex'),
-    });
-    i = nul + 21;
-  }
-  return out;
 }
 
 function safeName(url: string): string {

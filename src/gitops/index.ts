@@ -61,6 +61,7 @@ export type {
   RestorePathInput,
   RepoLocator,
   RepoLocation,
+  CommittedEvent,
 } from './values-editor.ts';
 export { setYamlValue, getYamlValue, IMAGE_TAG_RE } from './yaml-edit.ts';
 export { createRenderer, sourceKind, parseHelmOutput } from './renderer.ts';
@@ -158,8 +159,25 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
   const values = createValuesEditor({
     workDir: join(deps.dataDir, 'gitops', 'work'),
     locate,
-    // The reconciler hears of its own commits at once (they bypass the git server's push hook).
-    onCommitted: (e) => service?.enqueueForRepo(e.repo, e.branch),
+    // A commit written straight into a bare repository is announced as a push to the git server is (hooks,
+    // pipelines and the reconciler listen for `git.push`); the reconciler also hears of it at once.
+    onCommitted: (e) => {
+      const repo = localRepoName(e.repo, deps.publicUrl);
+      if (repo) {
+        // git.push is declared by git/; emitted here without depending on its types.
+        const emit = deps.events.emit.bind(deps.events) as unknown as (type: string, data: unknown) => void;
+        emit('git.push', {
+          repo,
+          ref: `refs/heads/${e.branch}`,
+          before: e.before,
+          after: e.after,
+          pusher: e.author,
+          commits: [{ sha: e.after, message: e.message.split('\n')[0] ?? '', author: e.author }],
+          source: 'commit',
+        });
+      }
+      service?.enqueueForRepo(e.repo, e.branch);
+    },
   });
   service = new GitOpsService({
     store: new AppStore(deps.store),
@@ -265,6 +283,7 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
       if (healthTimer) clearInterval(healthTimer);
       for (const off of offs.splice(0)) off();
       svc.stop();
+      values.close();
       await Promise.race([svc.idle(), new Promise((r) => setTimeout(r, 5_000))]);
     },
   };
