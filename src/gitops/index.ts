@@ -40,6 +40,7 @@ export type {
   ResourceStatus,
   OperationState,
   SyncWindow,
+  RollbackChange,
 } from './app-store.ts';
 export { GitOpsService } from './service.ts';
 export type {

@@ -106,6 +106,8 @@ export interface CommittedEvent {
 export interface RestorePathInput {
   repo: string;
   path: string;
+  /** More paths restored in the same commit. */
+  paths?: string[];
   toCommit: string;
   author?: string;
   message: string;
@@ -478,8 +480,12 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
       );
     },
     async restorePath(input) {
-      const path = input.path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-      if (path.split('/').includes('..')) throw new InputError(`Invalid path ${JSON.stringify(input.path)}`);
+      const paths = [...new Set([input.path, ...(input.paths ?? [])])].map((p) => {
+        const clean = p.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+        if (clean.split('/').includes('..') || clean.includes('\0'))
+          throw new InputError(`Invalid path ${JSON.stringify(p)}`, { location: { field: 'path' } });
+        return clean;
+      });
       if (!/^[0-9a-f]{7,64}$/i.test(input.toCommit))
         throw new InputError(`Invalid commit ${JSON.stringify(input.toCommit)}`);
       return edit(
@@ -490,26 +496,30 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
           ...(input.branch !== undefined ? { branch: input.branch } : {}),
         },
         async (dir, loc) => {
-          const spec = path === '' ? '.' : path;
-          await git(loc, dir, ['rm', '-r', '-q', '--ignore-unmatch', '--', spec]);
-          const co = await git(loc, dir, ['checkout', input.toCommit, '--', spec], true);
-          if (co.code !== 0 && !/did not match any file/.test(co.stderr)) {
-            throw new NotFoundError(`Cannot restore ${spec} from ${input.toCommit}: ${co.stderr.trim()}`);
+          const specs = paths.map((p) => (p === '' ? '.' : p));
+          for (const spec of specs) {
+            await git(loc, dir, ['rm', '-r', '-q', '--ignore-unmatch', '--', spec]);
+            const co = await git(loc, dir, ['checkout', input.toCommit, '--', spec], true);
+            if (co.code !== 0 && !/did not match any file/.test(co.stderr)) {
+              throw new NotFoundError(`Cannot restore ${spec} from ${input.toCommit}: ${co.stderr.trim()}`);
+            }
           }
-          const st = await git(loc, dir, ['status', '--porcelain', '--', spec]);
-          return { changed: st.stdout.length > 0, previous: undefined, add: [spec] };
+          const st = await git(loc, dir, ['status', '--porcelain', '--', ...specs]);
+          return { changed: st.stdout.length > 0, previous: undefined, add: specs };
         },
         async (bare, old) => {
-          const [now, then] = await Promise.all([
-            listFiles(bare, old, path),
-            listFiles(bare, input.toCommit, path),
-          ]);
           const changes = new Map<string, TreeChange>();
-          for (const [p, v] of then) {
-            const cur = now.get(p);
-            if (!cur || cur.mode !== v.mode || cur.sha !== v.sha) changes.set(p, v);
+          for (const path of paths) {
+            const [now, then] = await Promise.all([
+              listFiles(bare, old, path),
+              listFiles(bare, input.toCommit, path),
+            ]);
+            for (const [p, v] of then) {
+              const cur = now.get(p);
+              if (!cur || cur.mode !== v.mode || cur.sha !== v.sha) changes.set(p, v);
+            }
+            for (const p of now.keys()) if (!then.has(p)) changes.set(p, null);
           }
-          for (const p of now.keys()) if (!then.has(p)) changes.set(p, null);
           return { changed: changes.size > 0, previous: undefined, changes };
         },
       );
