@@ -29,6 +29,10 @@ const MIGRATIONS = {
     // The sources a sync rendered (rollback restores them) and what a rollback changed in git and in the spec.
     `ALTER TABLE gitops_history ADD COLUMN sources TEXT;
      ALTER TABLE gitops_history ADD COLUMN changes TEXT;`,
+    // Repository credentials by URL prefix (secret sealed with the data directory's key).
+    `CREATE TABLE gitops_repo_creds (
+       id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+       username TEXT NOT NULL, secret TEXT NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL);`,
   ],
 };
 

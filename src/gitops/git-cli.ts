@@ -54,7 +54,10 @@ export function runGit(args: string[], options: GitRunOptions = {}): Promise<Git
               : 0;
         const result: GitRunResult = { code, stdout, stderr: stderr.toString('utf8') };
         if (err && !options.allowFailure) {
-          const what = args.filter((a) => !a.includes('://') || !a.includes('@')).join(' ');
+          // Credentials never reach an error message: URLs with user info and auth headers are left out.
+          const what = args
+            .filter((a) => !(a.includes('://') && a.includes('@')) && !/extraheader|authorization/i.test(a))
+            .join(' ');
           reject(
             new UnavailableError(
               `git ${what} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ') || err.message}`,

@@ -5,7 +5,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AuthService } from '../auth/index.ts';
 import type { EventBus, Logger, SlipwayConfig } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { openSecretBox } from '../git/index.ts';
 import { AppStore } from './app-store.ts';
+import { RepoCredentials, repoCredsRoutes, type Sealer } from './repo-creds.ts';
 import { RegistryClient } from '../oci/index.ts';
 import { chartEngine } from './chart-engine.ts';
 import { type ChartRepositories, createChartRepositories } from './chart-source.ts';
@@ -85,6 +87,8 @@ export type {
   FileTree,
 } from './seams.ts';
 export { gitopsRoutes } from './routes.ts';
+export { RepoCredentials, repoCredsRoutes, normalizeCredentialUrl } from './repo-creds.ts';
+export type { RepoCredential, RepoCredentialInput, MatchedCredential, Sealer } from './repo-creds.ts';
 export { chartEngine } from './chart-engine.ts';
 export {
   chartReference,
@@ -136,6 +140,8 @@ export interface GitOpsDeps {
   watch?: boolean;
   rolloutPollMs?: number;
   concurrency?: number;
+  /** Seals repository credentials at rest (default: the data directory's secret box, as git/ uses). */
+  secretBox?: Sealer;
 }
 
 export interface GitOpsModule {
@@ -145,11 +151,23 @@ export interface GitOpsModule {
   stop(): Promise<void>;
   values: ValuesEditor;
   service: GitOpsService;
+  /** Repository credentials by URL prefix (git over HTTPS, Helm repositories, OCI registries). */
+  repoCreds: RepoCredentials;
 }
 
 /** Creates the gitops module: routes under `/api/v1`, the reconciler (events + polling) and the values editor. */
 export function createGitOps(deps: GitOpsDeps): GitOpsModule {
-  const locate = deps.locate ?? localRepoLocator(deps.dataDir, deps.publicUrl);
+  const repoCreds = new RepoCredentials(deps.store, deps.secretBox ?? openSecretBox(deps.dataDir));
+  const baseLocate = deps.locate ?? localRepoLocator(deps.dataDir, deps.publicUrl);
+  // Registered credentials reach git as an extra header (never in the URL, so never in a mirror's config).
+  const locate: RepoLocator = (repo) => {
+    const loc = baseLocate(repo);
+    if (!/^https?:\/\//i.test(loc.url)) return loc;
+    const c = repoCreds.match(loc.url);
+    if (!c) return loc;
+    const basic = Buffer.from(`${c.username}:${c.password}`).toString('base64');
+    return { ...loc, config: [...(loc.config ?? []), `http.extraHeader=Authorization: Basic ${basic}`] };
+  };
   const repoKey = (u: string) =>
     localRepoName(u, deps.publicUrl) ??
     u
@@ -201,6 +219,7 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
       createChartRepositories({
         cacheDir: join(deps.dataDir, 'gitops', 'charts'),
         registry: deps.registryClient ?? new RegistryClient(),
+        credentials: (url) => repoCreds.match(url),
       }),
     ...(deps.rolloutTimeoutMs !== undefined ? { rolloutTimeoutMs: deps.rolloutTimeoutMs } : {}),
     ...(deps.rolloutPollMs !== undefined ? { rolloutPollMs: deps.rolloutPollMs } : {}),
@@ -213,9 +232,13 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
   let healthBusy = false;
   const offs: (() => void)[] = [];
   return {
-    routes: gitopsRoutes({ service: svc, auth: deps.auth }),
+    routes: async (app) => {
+      await app.register(gitopsRoutes({ service: svc, auth: deps.auth }));
+      await app.register(repoCredsRoutes({ creds: repoCreds, auth: deps.auth }));
+    },
     values,
     service: svc,
+    repoCreds,
     async start() {
       svc.store.failInterrupted();
       // git.push is declared by git/; listen without depending on its types.
