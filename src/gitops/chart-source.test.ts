@@ -432,3 +432,51 @@ test('a Helm repository behind basic auth: ComparisonError names URL and status 
     await new Promise<void>((res) => privateServer.close(() => res()));
   }
 });
+
+test('a private chart in a second Slipway registry: a ComparisonError until oci:// credentials are registered', {
+  skip: helmMissing,
+}, async () => {
+  const other = await startTestServer();
+  try {
+    const otherHost = new URL(other.url).host;
+    const created = await other.request('/api/v1/registry/projects', {
+      method: 'POST',
+      json: { name: 'private', public: false },
+    });
+    assert.equal(created.status, 201, await created.text());
+    const tgz = await packageChart('3.0.0', 'elsewhere', join(work, 'pkg-other'));
+    await run(
+      HELM,
+      [
+        'push',
+        tgz,
+        `oci://${otherHost}/private`,
+        '--plain-http',
+        '--username',
+        'admin',
+        '--password',
+        other.adminToken,
+      ],
+      { env },
+    );
+    const yaml = appYaml(
+      'web-other',
+      `  source:\n    repoURL: oci://${otherHost}/private\n    chart: web\n    targetRevision: 3.0.0`,
+      true,
+    );
+    await api('POST', '/api/v1/apps', { yaml, file: 'web-other.yaml' });
+    let view = await api<View>('POST', '/api/v1/apps/web-other/refresh');
+    assert.equal(view.status.sync, 'Unknown');
+    assert.match(view.status.comparisonError?.message ?? '', new RegExp(`oci://${otherHost}/private/web`));
+    await api('POST', '/api/v1/repo-creds', {
+      url: `oci://${otherHost}`,
+      username: 'admin',
+      password: other.adminToken,
+    });
+    view = await api<View>('POST', '/api/v1/apps/web-other/refresh');
+    assert.equal(view.status.sync, 'Synced', JSON.stringify(view.status));
+    assert.equal((await configMap('web-other'))?.greeting, 'elsewhere');
+  } finally {
+    await other.stop();
+  }
+});
