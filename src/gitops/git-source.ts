@@ -114,7 +114,7 @@ export function createCliGitSource(
       return loc.url;
     }
     const dir = join(options.mirrorDir, `${safeName(loc.url)}.git`);
-    const cfg = (loc.config ?? []).flatMap((c) => ['-c', c]);
+    const config = loc.config ?? [];
     const key = dir;
     const existing = inflight.get(key);
     if (existing) return existing;
@@ -124,19 +124,21 @@ export function createCliGitSource(
       try {
         if (!existsSync(dir)) {
           mkdirSync(options.mirrorDir, { recursive: true });
-          await runGit([...cfg, 'clone', '-q', '--mirror', loc.url, dir]);
+          await runGit(['clone', '-q', '--mirror', loc.url, dir], { config });
         } else {
-          await runGit([
-            ...cfg,
-            '--git-dir',
-            dir,
-            'fetch',
-            '-q',
-            '--prune',
-            'origin',
-            '+refs/heads/*:refs/heads/*',
-            '+refs/tags/*:refs/tags/*',
-          ]);
+          await runGit(
+            [
+              '--git-dir',
+              dir,
+              'fetch',
+              '-q',
+              '--prune',
+              'origin',
+              '+refs/heads/*:refs/heads/*',
+              '+refs/tags/*:refs/tags/*',
+            ],
+            { config },
+          );
         }
         lastFetch.set(key, Date.now());
         return dir;

@@ -29,7 +29,10 @@ import { IMAGE_TAG_RE, setYamlValue } from './yaml-edit.ts';
 /** Where a repository named `org/name` (or given as a URL) is cloned from and pushed to. */
 export interface RepoLocation {
   url: string;
-  /** Extra `git -c` settings, e.g. `http.extraHeader=Authorization: Bearer ...`. Never logged. */
+  /**
+   * Extra git settings (`key=value`), e.g. `http.extraHeader=Authorization: Basic ...`; given to git through
+   * its environment (not the command line) and never logged.
+   */
   config?: string[];
 }
 
@@ -187,11 +190,11 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
   const committer = options.committer ?? { name: 'Slipway', email: 'slipway@localhost' };
 
   async function git(loc: RepoLocation, cwd: string | undefined, args: string[], allowFailure = false) {
-    const cfg = (loc.config ?? []).flatMap((c) => ['-c', c]);
-    return runGit(
-      ['-c', `user.name=${committer.name}`, '-c', `user.email=${committer.email}`, ...cfg, ...args],
-      { ...(cwd ? { cwd } : {}), allowFailure },
-    );
+    return runGit(['-c', `user.name=${committer.name}`, '-c', `user.email=${committer.email}`, ...args], {
+      ...(cwd ? { cwd } : {}),
+      allowFailure,
+      config: loc.config ?? [],
+    });
   }
 
   async function ensureClone(repo: string, loc: RepoLocation): Promise<string> {
