@@ -1,7 +1,7 @@
 // Persistence of applications, their last status, environments, sync history and promotions (SQLite).
 import { ConflictError, NotFoundError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
-import type { AppSpec } from './app-spec.ts';
+import type { AppSource, AppSpec } from './app-spec.ts';
 import type { HealthStatus, KubeObject, SyncStatus } from './seams.ts';
 
 const MIGRATIONS = {
@@ -26,8 +26,31 @@ const MIGRATIONS = {
        to_env TEXT NOT NULL, tag TEXT NOT NULL, state TEXT NOT NULL, requested_by TEXT NOT NULL,
        approved_by TEXT, commit_sha TEXT, repo TEXT NOT NULL, file TEXT NOT NULL, message TEXT,
        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);`,
+    // The sources a sync rendered (rollback restores them) and what a rollback changed in git and in the spec.
+    `ALTER TABLE gitops_history ADD COLUMN sources TEXT;
+     ALTER TABLE gitops_history ADD COLUMN changes TEXT;`,
+    // Repository credentials by URL prefix (secret sealed with the data directory's key).
+    `CREATE TABLE gitops_repo_creds (
+       id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+       username TEXT NOT NULL, secret TEXT NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL);`,
   ],
 };
+
+/** What a rollback of an automated app changed to restore what the target revision rendered. */
+export interface RollbackChange {
+  /** `commit`: a revert commit in a repository; `pin`: a source's targetRevision set to an exact revision. */
+  kind: 'commit' | 'pin';
+  /** Index of the source in the app's spec. */
+  source: number;
+  repoURL: string;
+  /** For commits: the branch written and the paths restored. */
+  branch?: string;
+  paths?: string[];
+  commit?: string;
+  /** For pins: the revision before and after. */
+  from?: string;
+  to?: string;
+}
 
 export interface ResourceStatus {
   group: string;
@@ -111,6 +134,8 @@ export interface HistoryEntry {
   finishedAt: string | null;
   durationMs: number | null;
   digest: string | null;
+  /** What a rollback changed (revert commits and re-pinned sources); absent for syncs. */
+  changes?: RollbackChange[];
 }
 
 export interface Promotion {
@@ -290,12 +315,13 @@ export class AppStore {
   startHistory(
     e: Omit<HistoryEntry, 'id' | 'finishedAt' | 'durationMs' | 'result' | 'detail'> & {
       manifests: KubeObject[];
+      sources?: AppSource[];
     },
   ): number {
     const r = this.#store.db
       .prepare(
-        `INSERT INTO gitops_history (app, revision, commits, author, message, initiated_by, kind, result, started_at, digest, manifests)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'Running', ?, ?, ?)`,
+        `INSERT INTO gitops_history (app, revision, commits, author, message, initiated_by, kind, result, started_at, digest, manifests, sources, changes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'Running', ?, ?, ?, ?, ?)`,
       )
       .run(
         e.app,
@@ -308,6 +334,8 @@ export class AppStore {
         e.startedAt,
         e.digest,
         JSON.stringify(e.manifests),
+        e.sources ? JSON.stringify(e.sources) : null,
+        e.changes ? JSON.stringify(e.changes) : null,
       );
     return Number(r.lastInsertRowid);
   }
@@ -327,12 +355,19 @@ export class AppStore {
       .map(historyOf);
   }
 
-  getHistory(app: string, id: number): HistoryEntry & { manifests: KubeObject[] } {
+  getHistory(
+    app: string,
+    id: number,
+  ): HistoryEntry & { manifests: KubeObject[]; sources: AppSource[] | undefined } {
     const r = this.#store.db
       .prepare<[string, number], Row>('SELECT * FROM gitops_history WHERE app = ? AND id = ?')
       .get(app, id);
     if (!r) throw new NotFoundError(`Application "${app}" has no history entry ${id}`);
-    return { ...historyOf(r), manifests: JSON.parse(String(r.manifests ?? '[]')) as KubeObject[] };
+    return {
+      ...historyOf(r),
+      manifests: JSON.parse(String(r.manifests ?? '[]')) as KubeObject[],
+      sources: r.sources ? (JSON.parse(String(r.sources)) as AppSource[]) : undefined,
+    };
   }
 
   /** Marks history rows left Running by a crash as Error (called on start). */
@@ -426,6 +461,7 @@ function historyOf(r: Row): HistoryEntry {
     finishedAt: (r.finished_at as string | null) ?? null,
     durationMs: (r.duration_ms as number | null) ?? null,
     digest: (r.digest as string | null) ?? null,
+    ...(r.changes ? { changes: JSON.parse(String(r.changes)) as RollbackChange[] } : {}),
   };
 }
 

@@ -364,3 +364,119 @@ test('an app from a classic Helm repository (index.yaml + .tgz) syncs automatica
   const v2 = await api<View>('POST', '/api/v1/apps/web-nochart/refresh');
   assert.match(v2.status.comparisonError?.message ?? '', /nothere/);
 });
+
+test('a Helm repository behind basic auth: ComparisonError names URL and status until /repo-creds has the right password', {
+  skip: helmMissing,
+}, async () => {
+  const repoDir = join(work, 'private-repo');
+  await packageChart('2.0.0', 'private', repoDir);
+  const expected = `Basic ${Buffer.from('reader:s3cret-pw').toString('base64')}`;
+  const privateServer = createServer((req, res) => {
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end();
+      return;
+    }
+    const file = join(repoDir, (req.url ?? '/').replace(/^\/private\//, '').replace(/[^\w.-]/g, ''));
+    if (!req.url?.startsWith('/private/') || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200).end(readFileSync(file));
+  });
+  await new Promise<void>((res) => privateServer.listen(0, '127.0.0.1', () => res()));
+  try {
+    const url = `http://127.0.0.1:${(privateServer.address() as AddressInfo).port}/private/`;
+    await run(HELM, ['repo', 'index', repoDir, '--url', url], { env });
+    const yaml = appYaml(
+      'web-private',
+      `  source:\n    repoURL: ${url}\n    chart: web\n    targetRevision: 2.x`,
+      true,
+    );
+    await api('POST', '/api/v1/apps', { yaml, file: 'web-private.yaml' });
+    let view = await api<View>('POST', '/api/v1/apps/web-private/refresh');
+    assert.equal(view.status.sync, 'Unknown');
+    assert.match(view.status.comparisonError?.message ?? '', new RegExp(`${url}index\\.yaml.*HTTP 401`));
+
+    // Credentials are admin-only; a developer gets 403.
+    const dev = await server.createUser('dev-creds', 'developer', []);
+    const denied = await server.request('/api/v1/repo-creds', {
+      method: 'POST',
+      token: dev,
+      json: { url, username: 'reader', password: 'x' },
+    });
+    assert.equal(denied.status, 403);
+
+    await api('POST', '/api/v1/repo-creds', { url, username: 'reader', password: 'wrong' });
+    view = await api<View>('POST', '/api/v1/apps/web-private/refresh');
+    assert.match(view.status.comparisonError?.message ?? '', /HTTP 401/);
+
+    const added = await api<{ id: number; url: string }>('POST', '/api/v1/repo-creds', {
+      url: url.replace(/\/private\/$/, ''),
+      username: 'reader',
+      password: 's3cret-pw',
+    });
+    // The longest prefix wins: remove the wrong one (by id) so the host-wide credential applies.
+    const list = await api<{ items: { id: number; url: string; username: string }[] }>(
+      'GET',
+      '/api/v1/repo-creds',
+    );
+    assert.equal(list.items.length, 2);
+    assert.ok(!JSON.stringify(list).includes('s3cret-pw'), 'secrets are never returned');
+    const wrong = list.items.find((c) => c.id !== added.id)!;
+    const del = await server.request(`/api/v1/repo-creds/${wrong.id}`, { method: 'DELETE' });
+    assert.equal(del.status, 204);
+    view = await api<View>('POST', '/api/v1/apps/web-private/refresh');
+    assert.equal(view.status.sync, 'Synced', JSON.stringify(view.status));
+    assert.equal((await configMap('web-private'))?.greeting, 'private');
+  } finally {
+    await new Promise<void>((res) => privateServer.close(() => res()));
+  }
+});
+
+test('a private chart in a second Slipway registry: a ComparisonError until oci:// credentials are registered', {
+  skip: helmMissing,
+}, async () => {
+  const other = await startTestServer();
+  try {
+    const otherHost = new URL(other.url).host;
+    const created = await other.request('/api/v1/registry/projects', {
+      method: 'POST',
+      json: { name: 'private', public: false },
+    });
+    assert.equal(created.status, 201, await created.text());
+    const tgz = await packageChart('3.0.0', 'elsewhere', join(work, 'pkg-other'));
+    await run(
+      HELM,
+      [
+        'push',
+        tgz,
+        `oci://${otherHost}/private`,
+        '--plain-http',
+        '--username',
+        'admin',
+        '--password',
+        other.adminToken,
+      ],
+      { env },
+    );
+    const yaml = appYaml(
+      'web-other',
+      `  source:\n    repoURL: oci://${otherHost}/private\n    chart: web\n    targetRevision: 3.0.0`,
+      true,
+    );
+    await api('POST', '/api/v1/apps', { yaml, file: 'web-other.yaml' });
+    let view = await api<View>('POST', '/api/v1/apps/web-other/refresh');
+    assert.equal(view.status.sync, 'Unknown');
+    assert.match(view.status.comparisonError?.message ?? '', new RegExp(`oci://${otherHost}/private/web`));
+    await api('POST', '/api/v1/repo-creds', {
+      url: `oci://${otherHost}`,
+      username: 'admin',
+      password: other.adminToken,
+    });
+    view = await api<View>('POST', '/api/v1/apps/web-other/refresh');
+    assert.equal(view.status.sync, 'Synced', JSON.stringify(view.status));
+    assert.equal((await configMap('web-other'))?.greeting, 'elsewhere');
+  } finally {
+    await other.stop();
+  }
+});

@@ -15,7 +15,7 @@ import {
   UnavailableError,
   writeFileAtomic,
 } from '../core/index.ts';
-import type { RegistryClient } from '../oci/index.ts';
+import { RegistryClient } from '../oci/index.ts';
 import type { AppSource } from './app-spec.ts';
 import type { FileTree } from './seams.ts';
 
@@ -150,6 +150,13 @@ export interface ChartRepositoriesOptions {
   /** How long a version's resolution is reused before asking the registry again (default 5 s). */
   resolveTtlMs?: number;
   now?: () => number;
+  /** Credentials registered for a URL (`https://…` Helm repositories, `oci://host/repository`). */
+  credentials?: (url: string) => { username: string; password: string } | undefined;
+  /** An OCI client that logs in with these credentials (Basic, or the Bearer token flow); default RegistryClient. */
+  registryWith?: (creds: {
+    username: string;
+    password: string;
+  }) => Pick<RegistryClient, 'getManifest' | 'getBlob' | 'listTags'>;
 }
 
 /** Wraps a registry/network failure so that the ComparisonError names the chart reference. */
@@ -177,7 +184,21 @@ export function createChartRepositories(options: ChartRepositoriesOptions): Char
   const locations = new Map<string, { url?: string; oci?: { host: string; repository: string } }>();
 
   const cachePath = (hex: string) => join(options.cacheDir, 'sha256', `${hex}.tgz`);
-  const registry = () => {
+  const withCreds = new Map<string, Pick<RegistryClient, 'getManifest' | 'getBlob' | 'listTags'>>();
+  /** The client for `oci://host/repository`: one logging in with registered credentials, else the default. */
+  const registry = (host?: string, repository?: string) => {
+    const creds = host ? options.credentials?.(`oci://${host}/${repository ?? ''}`) : undefined;
+    if (creds) {
+      const key = `${host}\0${creds.username}\0${createHash('sha256').update(creds.password).digest('hex')}`;
+      let client = withCreds.get(key);
+      if (!client) {
+        client = options.registryWith
+          ? options.registryWith(creds)
+          : new RegistryClient({ credentials: { username: creds.username, password: creds.password } });
+        withCreds.set(key, client);
+      }
+      return client;
+    }
     if (!options.registry) throw new UnavailableError('no OCI registry client is configured for charts');
     return options.registry;
   };
@@ -204,7 +225,13 @@ export function createChartRepositories(options: ChartRepositoriesOptions): Char
   const httpGet = async (url: string, ref: ChartReference): Promise<Response> => {
     let res: Response;
     try {
-      res = await doFetch(url, { redirect: 'follow' });
+      const creds = options.credentials?.(url);
+      const headers: Record<string, string> = creds
+        ? {
+            authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`,
+          }
+        : {};
+      res = await doFetch(url, { redirect: 'follow', headers });
     } catch (err) {
       throw new UnavailableError(`Cannot fetch chart ${ref.display}: ${url}: ${(err as Error).message}`, {
         cause: err,
@@ -224,7 +251,7 @@ export function createChartRepositories(options: ChartRepositoriesOptions): Char
   };
 
   const resolveOci = async (ref: Extract<ChartReference, { kind: 'oci' }>): Promise<string> => {
-    const client = registry();
+    const client = registry(ref.host, ref.repository);
     let tag = ref.version;
     try {
       if (isConstraint(tag)) {
@@ -333,7 +360,11 @@ export function createChartRepositories(options: ChartRepositoriesOptions): Char
     if (where.oci) {
       try {
         data = new Uint8Array(
-          await registry().getBlob(where.oci.host, where.oci.repository, `sha256:${hex}`),
+          await registry(where.oci.host, where.oci.repository).getBlob(
+            where.oci.host,
+            where.oci.repository,
+            `sha256:${hex}`,
+          ),
         );
       } catch (err) {
         throw named(ref, err);

@@ -11,6 +11,25 @@ export interface GitRunOptions {
   /** When true, a non-zero exit resolves instead of throwing. */
   allowFailure?: boolean;
   timeoutMs?: number;
+  /**
+   * `key=value` settings passed through the environment (GIT_CONFIG_COUNT/KEY/VALUE) rather than `-c`, so
+   * that secrets such as `http.extraHeader=Authorization: …` never show in the process list.
+   */
+  config?: string[];
+}
+
+/** The environment that gives git these `key=value` settings (git ≥ 2.31). */
+export function configEnv(config: string[] | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  const list = (config ?? []).filter((c) => c.includes('='));
+  if (list.length === 0) return env;
+  env.GIT_CONFIG_COUNT = String(list.length);
+  list.forEach((c, i) => {
+    const eq = c.indexOf('=');
+    env[`GIT_CONFIG_KEY_${i}`] = c.slice(0, eq);
+    env[`GIT_CONFIG_VALUE_${i}`] = c.slice(eq + 1);
+  });
+  return env;
 }
 
 export interface GitRunResult {
@@ -34,6 +53,7 @@ export function runGit(args: string[], options: GitRunOptions = {}): Promise<Git
       HOME: process.env.HOME ?? '/tmp',
       ...BASE_ENV,
       ...options.env,
+      ...configEnv(options.config),
     };
     const child = execFile(
       'git',
@@ -54,7 +74,10 @@ export function runGit(args: string[], options: GitRunOptions = {}): Promise<Git
               : 0;
         const result: GitRunResult = { code, stdout, stderr: stderr.toString('utf8') };
         if (err && !options.allowFailure) {
-          const what = args.filter((a) => !a.includes('://') || !a.includes('@')).join(' ');
+          // Credentials never reach an error message: URLs with user info and auth headers are left out.
+          const what = args
+            .filter((a) => !(a.includes('://') && a.includes('@')) && !/extraheader|authorization/i.test(a))
+            .join(' ');
           reject(
             new UnavailableError(
               `git ${what} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ') || err.message}`,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { NotFoundError, UnavailableError } from '../core/index.ts';
 import { CatFileBatch, type GitObject } from './cat-file.ts';
 import { runGit } from './git-cli.ts';
+import { parseTree } from './git-objects.ts';
 import type { CommitInfo, FileTree, GitSource } from './seams.ts';
 import type { RepoLocator } from './values-editor.ts';
 
@@ -75,24 +76,6 @@ export function parseCommit(sha: string, data: Buffer): CommitInfo {
   return { sha, author, time, message: subject };
 }
 
-/** Entries of a raw tree object. */
-function parseTree(data: Buffer): { mode: string; name: string; sha: string }[] {
-  const out: { mode: string; name: string; sha: string }[] = [];
-  let i = 0;
-  while (i < data.length) {
-    const sp = data.indexOf(32, i);
-    const nul = data.indexOf(0, sp + 1);
-    if (sp < 0 || nul < 0 || nul + 21 > data.length) break;
-    out.push({
-      mode: data.subarray(i, sp).toString('latin1'),
-      name: data.subarray(sp + 1, nul).toString('utf8'),
-      sha: data.subarray(nul + 1, nul + 21).toString('hex'),
-    });
-    i = nul + 21;
-  }
-  return out;
-}
-
 function safeName(url: string): string {
   return url
     .replace(/^[a-z]+:\/\//i, '')
@@ -131,7 +114,7 @@ export function createCliGitSource(
       return loc.url;
     }
     const dir = join(options.mirrorDir, `${safeName(loc.url)}.git`);
-    const cfg = (loc.config ?? []).flatMap((c) => ['-c', c]);
+    const config = loc.config ?? [];
     const key = dir;
     const existing = inflight.get(key);
     if (existing) return existing;
@@ -141,19 +124,21 @@ export function createCliGitSource(
       try {
         if (!existsSync(dir)) {
           mkdirSync(options.mirrorDir, { recursive: true });
-          await runGit([...cfg, 'clone', '-q', '--mirror', loc.url, dir]);
+          await runGit(['clone', '-q', '--mirror', loc.url, dir], { config });
         } else {
-          await runGit([
-            ...cfg,
-            '--git-dir',
-            dir,
-            'fetch',
-            '-q',
-            '--prune',
-            'origin',
-            '+refs/heads/*:refs/heads/*',
-            '+refs/tags/*:refs/tags/*',
-          ]);
+          await runGit(
+            [
+              '--git-dir',
+              dir,
+              'fetch',
+              '-q',
+              '--prune',
+              'origin',
+              '+refs/heads/*:refs/heads/*',
+              '+refs/tags/*:refs/tags/*',
+            ],
+            { config },
+          );
         }
         lastFetch.set(key, Date.now());
         return dir;

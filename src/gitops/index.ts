@@ -5,7 +5,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AuthService } from '../auth/index.ts';
 import type { EventBus, Logger, SlipwayConfig } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { openSecretBox } from '../git/index.ts';
 import { AppStore } from './app-store.ts';
+import { RepoCredentials, repoCredsRoutes, type Sealer } from './repo-creds.ts';
 import { RegistryClient } from '../oci/index.ts';
 import { chartEngine } from './chart-engine.ts';
 import { type ChartRepositories, createChartRepositories } from './chart-source.ts';
@@ -40,6 +42,7 @@ export type {
   ResourceStatus,
   OperationState,
   SyncWindow,
+  RollbackChange,
 } from './app-store.ts';
 export { GitOpsService } from './service.ts';
 export type {
@@ -61,6 +64,7 @@ export type {
   RestorePathInput,
   RepoLocator,
   RepoLocation,
+  CommittedEvent,
 } from './values-editor.ts';
 export { setYamlValue, getYamlValue, IMAGE_TAG_RE } from './yaml-edit.ts';
 export { createRenderer, sourceKind, parseHelmOutput } from './renderer.ts';
@@ -83,6 +87,8 @@ export type {
   FileTree,
 } from './seams.ts';
 export { gitopsRoutes } from './routes.ts';
+export { RepoCredentials, repoCredsRoutes, normalizeCredentialUrl } from './repo-creds.ts';
+export type { RepoCredential, RepoCredentialInput, MatchedCredential, Sealer } from './repo-creds.ts';
 export { chartEngine } from './chart-engine.ts';
 export {
   chartReference,
@@ -134,6 +140,8 @@ export interface GitOpsDeps {
   watch?: boolean;
   rolloutPollMs?: number;
   concurrency?: number;
+  /** Seals repository credentials at rest (default: the data directory's secret box, as git/ uses). */
+  secretBox?: Sealer;
 }
 
 export interface GitOpsModule {
@@ -143,11 +151,23 @@ export interface GitOpsModule {
   stop(): Promise<void>;
   values: ValuesEditor;
   service: GitOpsService;
+  /** Repository credentials by URL prefix (git over HTTPS, Helm repositories, OCI registries). */
+  repoCreds: RepoCredentials;
 }
 
 /** Creates the gitops module: routes under `/api/v1`, the reconciler (events + polling) and the values editor. */
 export function createGitOps(deps: GitOpsDeps): GitOpsModule {
-  const locate = deps.locate ?? localRepoLocator(deps.dataDir, deps.publicUrl);
+  const repoCreds = new RepoCredentials(deps.store, deps.secretBox ?? openSecretBox(deps.dataDir));
+  const baseLocate = deps.locate ?? localRepoLocator(deps.dataDir, deps.publicUrl);
+  // Registered credentials reach git as an extra header (never in the URL, so never in a mirror's config).
+  const locate: RepoLocator = (repo) => {
+    const loc = baseLocate(repo);
+    if (!/^https?:\/\//i.test(loc.url)) return loc;
+    const c = repoCreds.match(loc.url);
+    if (!c) return loc;
+    const basic = Buffer.from(`${c.username}:${c.password}`).toString('base64');
+    return { ...loc, config: [...(loc.config ?? []), `http.extraHeader=Authorization: Basic ${basic}`] };
+  };
   const repoKey = (u: string) =>
     localRepoName(u, deps.publicUrl) ??
     u
@@ -158,8 +178,25 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
   const values = createValuesEditor({
     workDir: join(deps.dataDir, 'gitops', 'work'),
     locate,
-    // The reconciler hears of its own commits at once (they bypass the git server's push hook).
-    onCommitted: (e) => service?.enqueueForRepo(e.repo, e.branch),
+    // A commit written straight into a bare repository is announced as a push to the git server is (hooks,
+    // pipelines and the reconciler listen for `git.push`); the reconciler also hears of it at once.
+    onCommitted: (e) => {
+      const repo = localRepoName(e.repo, deps.publicUrl);
+      if (repo) {
+        // git.push is declared by git/; emitted here without depending on its types.
+        const emit = deps.events.emit.bind(deps.events) as unknown as (type: string, data: unknown) => void;
+        emit('git.push', {
+          repo,
+          ref: `refs/heads/${e.branch}`,
+          before: e.before,
+          after: e.after,
+          pusher: e.author,
+          commits: [{ sha: e.after, message: e.message.split('\n')[0] ?? '', author: e.author }],
+          source: 'commit',
+        });
+      }
+      service?.enqueueForRepo(e.repo, e.branch);
+    },
   });
   service = new GitOpsService({
     store: new AppStore(deps.store),
@@ -182,6 +219,7 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
       createChartRepositories({
         cacheDir: join(deps.dataDir, 'gitops', 'charts'),
         registry: deps.registryClient ?? new RegistryClient(),
+        credentials: (url) => repoCreds.match(url),
       }),
     ...(deps.rolloutTimeoutMs !== undefined ? { rolloutTimeoutMs: deps.rolloutTimeoutMs } : {}),
     ...(deps.rolloutPollMs !== undefined ? { rolloutPollMs: deps.rolloutPollMs } : {}),
@@ -194,9 +232,13 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
   let healthBusy = false;
   const offs: (() => void)[] = [];
   return {
-    routes: gitopsRoutes({ service: svc, auth: deps.auth }),
+    routes: async (app) => {
+      await app.register(gitopsRoutes({ service: svc, auth: deps.auth }));
+      await app.register(repoCredsRoutes({ creds: repoCreds, auth: deps.auth }));
+    },
     values,
     service: svc,
+    repoCreds,
     async start() {
       svc.store.failInterrupted();
       // git.push is declared by git/; listen without depending on its types.
@@ -265,6 +307,7 @@ export function createGitOps(deps: GitOpsDeps): GitOpsModule {
       if (healthTimer) clearInterval(healthTimer);
       for (const off of offs.splice(0)) off();
       svc.stop();
+      values.close();
       await Promise.race([svc.idle(), new Promise((r) => setTimeout(r, 5_000))]);
     },
   };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import type { EventBus } from '../core/index.ts';
 import { startTestServer, type TestServer } from '../server/testing.ts';
 import { createGitOps, type GitOpsModule } from './index.ts';
 import { createMemoryCluster, staticClusters } from './memory-cluster.ts';
@@ -12,6 +13,7 @@ const skip = existsSync(toolPath('helm')) ? false : 'helm is not installed (run 
 let server: TestServer;
 let repos: TempRepos;
 let gitops: GitOpsModule;
+let events: EventBus;
 const cluster = createMemoryCluster();
 
 const APPS = `apiVersion: argoproj.io/v1alpha1
@@ -42,6 +44,7 @@ before(async () => {
   });
   server = await startTestServer({
     extraModules: (ctx) => {
+      events = ctx.events;
       gitops = createGitOps({
         ...ctx,
         clusters: staticClusters({ 'in-cluster': cluster }),
@@ -131,4 +134,35 @@ test('REST: create apps from YAML, list, sync with RBAC, history, promote', { sk
     items: { kind: string }[];
   };
   assert.ok(tree.items.some((n) => n.kind === 'Ingress'));
+});
+
+test('a values commit written into the bare repository is announced as git.push and deployed', {
+  skip,
+}, async () => {
+  const pushes: { repo: string; ref: string; after: string; source: string; commits: { sha: string }[] }[] =
+    [];
+  const off = events.onAny((e) => {
+    if ((e.type as string) === 'git.push') pushes.push(e.data as unknown as (typeof pushes)[number]);
+  });
+  try {
+    const r = await gitops.values.setImageTag({
+      repo: 'team/helm-values',
+      file: 'dev/node-hello-world/values.yaml',
+      tag: '7',
+      author: 'ci',
+    });
+    assert.equal(r.changed, true);
+    assert.equal(pushes.length, 1);
+    assert.deepEqual(
+      { repo: pushes[0]!.repo, ref: pushes[0]!.ref, after: pushes[0]!.after, source: pushes[0]!.source },
+      { repo: 'team/helm-values', ref: 'refs/heads/main', after: r.commit, source: 'commit' },
+    );
+    assert.equal(pushes[0]!.commits[0]!.sha, r.commit);
+    await gitops.service.idle();
+    const app = gitops.service.listApps().find((a) => a.name === 'hello-dev')!;
+    assert.equal(app.status.revision, r.commit);
+    assert.equal(app.status.sync, 'Synced');
+  } finally {
+    off();
+  }
 });

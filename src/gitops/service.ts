@@ -26,6 +26,7 @@ import type {
   Promotion,
   ResourceStatus,
   SyncWindow,
+  RollbackChange,
 } from './app-store.ts';
 import { EMPTY_STATUS } from './app-store.ts';
 import { type ChartRepositories, isChartSource, NO_CHART_REPOSITORIES } from './chart-source.ts';
@@ -912,7 +913,7 @@ export class GitOpsService {
 
   async #syncLocked(
     spec: AppSpec,
-    options: { prune: boolean; resources?: string[] },
+    options: { prune: boolean; resources?: string[]; changes?: RollbackChange[] },
     initiatedBy: string,
     kind: HistoryEntry['kind'],
     rendered: Rendered,
@@ -938,6 +939,8 @@ export class GitOpsService {
       startedAt,
       digest: rendered.digest,
       manifests: [...plan.resources, ...Object.values(plan.hooks).flat()].map((p) => p.object),
+      sources: spec.sources,
+      ...(options.changes ? { changes: options.changes } : {}),
     });
     const op: OperationState = {
       phase: 'Running',
@@ -1165,7 +1168,15 @@ export class GitOpsService {
     name: string,
     id: number,
     actor: Subject,
-  ): Promise<{ phase: OperationState['phase']; message: string; historyId?: number; commit?: string }> {
+  ): Promise<{
+    phase: OperationState['phase'];
+    message: string;
+    historyId?: number;
+    /** The first revert commit made (automated apps). */
+    commit?: string;
+    /** Every revert commit and re-pinned source (automated apps); also recorded in the history entry. */
+    changes?: RollbackChange[];
+  }> {
     const spec = this.#o.store.getApp(name);
     const env = this.environment(spec.environment);
     this.#checkRight(actor, 'app.rollback', env, { app: name, to: id });
@@ -1177,52 +1188,30 @@ export class GitOpsService {
       details: { to: id, revision: entry.revision },
     });
     if (spec.syncPolicy.automated && env.autoSync) {
-      let commit: string | undefined;
-      for (const [i, source] of spec.sources.entries()) {
-        const to = entry.commits[i];
-        if (!to || source.path === undefined || isChartSource(source)) continue;
-        const r = await this.#o.values.restorePath({
-          repo: source.repoURL,
-          path: source.path,
-          toCommit: to,
-          author: actor.name,
-          message: `Rollback ${name} to ${to.slice(0, 12)} (history #${id})`,
-          ...(source.targetRevision !== 'HEAD' && !/^[0-9a-f]{40}$/.test(source.targetRevision)
-            ? { branch: source.targetRevision }
-            : {}),
-        });
-        commit ??= r.commit;
-      }
-      for (const [i, source] of spec.sources.entries()) {
-        const to = entry.commits[i];
-        if (!to || !source.ref) continue;
-        for (const s of spec.sources) {
-          for (const vf of s.helm?.valueFiles ?? []) {
-            const m = /^\$([^/]+)\/(.*)$/.exec(vf);
-            if (m?.[1] !== source.ref) continue;
-            const r = await this.#o.values.restorePath({
-              repo: source.repoURL,
-              path: m[2]!,
-              toCommit: to,
-              author: actor.name,
-              message: `Rollback ${name} values to ${to.slice(0, 12)} (history #${id})`,
-            });
-            commit ??= r.commit;
-          }
-        }
-      }
-      for (const s of spec.sources) this.#o.git.invalidate?.(s.repoURL);
+      const { spec: target, changes } = await this.#restoreSources(spec, entry, id, actor.name);
+      const commit = changes.find((c) => c.kind === 'commit')?.commit;
+      for (const s of target.sources) this.#o.git.invalidate?.(s.repoURL);
       const result = await this.#mutex.run(name, async () => {
-        const rendered = await this.#render(spec, true);
-        return this.#syncLocked(
-          spec,
-          { prune: spec.syncPolicy.automated?.prune ?? false },
+        const rendered = await this.#render(target, true);
+        const r = await this.#syncLocked(
+          target,
+          { prune: target.syncPolicy.automated?.prune ?? false, changes },
           actor.name,
           'rollback',
           rendered,
         );
+        return { ...r, digest: rendered.digest };
       });
-      return { ...result, ...(commit ? { commit } : {}) };
+      const same = entry.digest === null || entry.digest === result.digest;
+      return {
+        phase: result.phase,
+        message: same
+          ? result.message
+          : `${result.message} (the manifests differ from history #${id}'s: a source cannot be restored exactly)`,
+        historyId: result.historyId,
+        changes,
+        ...(commit ? { commit } : {}),
+      };
     }
     return this.#mutex.run(name, async () => {
       const plan = planSync(
@@ -1240,6 +1229,84 @@ export class GitOpsService {
       };
       return this.#syncLocked(spec, { prune: false }, actor.name, 'rollback', rendered);
     });
+  }
+
+  /**
+   * Makes git (and the app's spec) say again what history entry `id` rendered: the sources as they were then
+   * (inline values, parameters, chart constraints), and for each source at the commit it rendered: a revert
+   * commit restoring every path the app reads from that repository (the source's path, its value files and
+   * the `$ref` value files other sources take from it) when the source follows a branch; a re-pin to the
+   * exact commit when it follows a tag or a commit; and for a packaged chart whose constraint now resolves to
+   * another chart, a re-pin to the exact version that was rendered.
+   */
+  async #restoreSources(
+    spec: AppSpec,
+    entry: HistoryEntry & { sources: AppSource[] | undefined },
+    id: number,
+    actor: string,
+  ): Promise<{ spec: AppSpec; changes: RollbackChange[] }> {
+    const old = entry.sources && entry.sources.length === entry.commits.length ? entry.sources : spec.sources;
+    const sources = structuredClone(old);
+    const changes: RollbackChange[] = [];
+    const pin = (i: number, to: string) => {
+      const s = sources[i]!;
+      if (s.targetRevision === to) return;
+      changes.push({ kind: 'pin', source: i, repoURL: s.repoURL, from: s.targetRevision, to });
+      s.targetRevision = to;
+    };
+    for (const [i, source] of sources.entries()) {
+      const to = entry.commits[i];
+      if (!to) continue;
+      if (isChartSource(source)) {
+        const now = await this.#charts.resolve(source).catch(() => undefined);
+        if (now === to) continue;
+        const files = await this.#charts.files(source, to);
+        const chartYaml = files['Chart.yaml'];
+        const version = chartYaml
+          ? /^version:\s*["']?([^"'\s#]+)/m.exec(new TextDecoder().decode(chartYaml))?.[1]
+          : undefined;
+        if (!version)
+          throw new UnavailableError(`Cannot roll back ${source.repoURL}: the chart's version is unknown`);
+        pin(i, version);
+        continue;
+      }
+      if (/^[0-9a-f]{40}$/i.test(source.targetRevision)) {
+        pin(i, to);
+        continue;
+      }
+      const paths = pathsRead(sources, i);
+      if (paths.length === 0) continue;
+      const branch =
+        source.targetRevision === 'HEAD' || source.targetRevision === '' ? undefined : source.targetRevision;
+      try {
+        const r = await this.#o.values.restorePath({
+          repo: source.repoURL,
+          path: paths[0]!,
+          paths: paths.slice(1),
+          toCommit: to,
+          author: actor,
+          message: `Rollback ${spec.name} to ${to.slice(0, 12)} (history #${id})`,
+          ...(branch ? { branch } : {}),
+        });
+        if (r.changed)
+          changes.push({
+            kind: 'commit',
+            source: i,
+            repoURL: source.repoURL,
+            branch: r.branch,
+            paths,
+            commit: r.commit,
+          });
+      } catch (err) {
+        // Not a branch (a tag, or another ref): nothing to commit to, so pin the source to the commit.
+        if (!(err instanceof NotFoundError) || !branch || !/^Branch /.test(err.message)) throw err;
+        pin(i, to);
+      }
+    }
+    if (JSON.stringify(sources) === JSON.stringify(spec.sources)) return { spec, changes };
+    const next: AppSpec = { ...spec, sources };
+    this.#o.store.putApp(next, actor, true);
+    return { spec: next, changes };
   }
 
   // ---------- resource tree ----------
@@ -1511,3 +1578,29 @@ export class GitOpsService {
 }
 
 class SyncFailure extends Error {}
+
+/** Paths source `i` is read at: its path and the value files taken from it (its own and other sources' `$ref/...`). */
+function pathsRead(sources: AppSource[], i: number): string[] {
+  const source = sources[i]!;
+  const out = new Set<string>();
+  const base = source.path?.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  if (base !== undefined) {
+    out.add(base === '.' ? '' : base);
+    for (const vf of source.helm?.valueFiles ?? []) {
+      if (vf.startsWith('$')) continue;
+      const full = posix.normalize(posix.join(base, vf));
+      if (!full.startsWith('..')) out.add(full === '.' ? '' : full);
+    }
+  }
+  if (source.ref) {
+    for (const s of sources) {
+      for (const vf of s.helm?.valueFiles ?? []) {
+        const m = /^\$([^/]+)\/(.*)$/.exec(vf);
+        if (m?.[1] === source.ref) out.add(posix.normalize(m[2]!));
+      }
+    }
+  }
+  // A path inside another one is restored with it.
+  const all = [...out];
+  return all.filter((p) => !all.some((q) => q !== p && (q === '' || p.startsWith(`${q}/`))));
+}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,9 +81,10 @@ async function concurrentBumps(
   locate: (repo: string) => { url: string },
   prefix: string,
   expectRetries: boolean,
+  count = 20,
 ) {
   const before = (await repos.log('team/helm-values')).length;
-  const tags = Array.from({ length: 20 }, (_, i) => `${prefix}${i + 1}`);
+  const tags = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
   const results = await Promise.all(
     tags.map((tag, i) =>
       createValuesEditor({ workDir: join(work, `${prefix}-${i}`), locate }).setImageTag({
@@ -100,8 +102,8 @@ async function concurrentBumps(
       'some pushes were rejected and retried',
     );
   const log = await repos.log('team/helm-values');
-  assert.equal(log.length - before, 20);
-  assert.equal(new Set(results.map((r) => r.commit)).size, 20);
+  assert.equal(log.length - before, count);
+  assert.equal(new Set(results.map((r) => r.commit)).size, count);
   // Every commit is on main, and the last one's tag is the file's value.
   const final = getYamlValue(await repos.read('team/helm-values', file), ['image', 'tag']);
   const head = (
@@ -128,9 +130,11 @@ async function concurrentBumps(
   }
 }
 
-test('20 concurrent tag bumps from separate clones (fetch, push, retry) all land as 20 commits', async () => {
+// Remote repositories (clone, push, fetch and retry on a rejected push). Eight writers are enough to make
+// pushes collide; each attempt costs a fetch and a push, so twenty took minutes on a loaded machine.
+test('8 concurrent tag bumps from separate clones (fetch, push, retry) all land as 8 commits', async () => {
   const locate = (repo: string) => ({ url: `file://${join(repos.root, 'git', `${repo}.git`)}` });
-  await concurrentBumps('prod/svc/values.yaml', locate, 'c', true);
+  await concurrentBumps('prod/svc/values.yaml', locate, 'c', true, 8);
 });
 
 test('20 concurrent tag bumps straight into the bare repository (compare-and-swap) all land as 20 commits', async () => {
@@ -147,6 +151,89 @@ test('20 concurrent tag bumps through one editor are serialised and none is lost
   );
   assert.equal(results.filter((r) => r.changed).length, 20);
   assert.equal((await repos.log('team/helm-values')).length - before, 20);
+});
+
+test('two processes racing on one values file (compare-and-swap only, no lock file) lose no commit', async () => {
+  const gitDir = join(repos.root, 'git/team/helm-values.git');
+  const before = (await repos.log('team/helm-values')).length;
+  const editorUrl = new URL('./values-editor.ts', import.meta.url).pathname;
+  // Each process runs 8 editors at once (separate objects, so the in-process mutex does not order them).
+  const script = (prefix: string) => `
+    import { createValuesEditor, localRepoLocator } from ${JSON.stringify(editorUrl)};
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      createValuesEditor({ workDir: ${JSON.stringify(join(work, 'race'))}, locate: localRepoLocator(${JSON.stringify(repos.root)}), lock: false })
+        .setImageTag({ repo: 'team/helm-values', file: 'dev/svc/values.yaml', tag: '${prefix}' + i, author: '${prefix}' })));
+    process.stdout.write(JSON.stringify(rs.map((r) => ({ commit: r.commit, attempts: r.attempts }))));
+    process.exit(0);`;
+  const runOne = (prefix: string) =>
+    new Promise<{ commit: string; attempts: number }[]>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script(prefix)],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
+    });
+  const [a, b] = await Promise.all([runOne('pa'), runOne('pb')]);
+  const all = [...a!, ...b!];
+  assert.equal(new Set(all.map((r) => r.commit)).size, 16);
+  assert.ok(
+    all.some((r) => r.attempts > 1),
+    'some compare-and-swaps failed and were retried',
+  );
+  assert.equal((await repos.log('team/helm-values')).length - before, 16);
+  for (const r of all) {
+    const ok = await runGit(['--git-dir', gitDir, 'merge-base', '--is-ancestor', r.commit, 'main'], {
+      allowFailure: true,
+    });
+    assert.equal(ok.code, 0, `${r.commit} is on main`);
+  }
+  // The objects the editor wrote are sound.
+  const fsck = await runGit(['--git-dir', gitDir, 'fsck', '--strict', '--no-dangling'], {
+    allowFailure: true,
+  });
+  assert.equal(fsck.code, 0, fsck.stderr);
+});
+
+test("an edit changes one tree entry (in git's tree order), and the commit names author and committer", async () => {
+  const gitDir = join(repos.root, 'git/team/helm-values.git');
+  await repos.commit('team/helm-values', {
+    'z/run.sh': '#!/bin/sh\n',
+    'a-b/v.yaml': 'x: 1\n',
+    'a/v.yaml': 'x: 1\n',
+  });
+  const editor = createValuesEditor({ workDir: join(work, 'mode'), locate: localRepoLocator(repos.root) });
+  const before = (await runGit(['--git-dir', gitDir, 'ls-tree', '-r', 'main'])).stdout.toString();
+  const r = await editor.setValue({
+    repo: 'team/helm-values',
+    file: 'a/v.yaml',
+    key: 'x',
+    value: '2',
+    author: 'Carol <carol@example.com>',
+  });
+  editor.close();
+  const afterTree = (await runGit(['--git-dir', gitDir, 'ls-tree', '-r', 'main'])).stdout.toString();
+  const changed = afterTree.split('\n').filter((l) => !before.includes(l));
+  assert.equal(changed.length, 1);
+  assert.match(changed[0]!, /\ta\/v\.yaml$/);
+  const show = (
+    await runGit(['--git-dir', gitDir, 'show', '-s', '--format=%an|%ae|%cn|%s', r.commit])
+  ).stdout.toString();
+  assert.equal(show.trim(), 'Carol|carol@example.com|Slipway|updated x');
+  const fsck = await runGit(['--git-dir', gitDir, 'fsck', '--strict', '--no-dangling'], {
+    allowFailure: true,
+  });
+  assert.equal(fsck.code, 0, fsck.stderr);
 });
 
 test('restorePath() commits the old content of a directory (rollback as a revert)', async () => {

@@ -12,13 +12,27 @@ import {
 } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { InputError, NotFoundError, UnavailableError } from '../core/index.ts';
+import { CatFileBatch, type GitObject } from './cat-file.ts';
 import { runGit } from './git-cli.ts';
+import {
+  canWriteDirectly,
+  encodeCommit,
+  type ObjectType,
+  parseTree,
+  rewriteTree,
+  type TreeChange,
+  writeLooseObject,
+} from './git-objects.ts';
+import { readRef as readBareRef } from './git-source.ts';
 import { IMAGE_TAG_RE, setYamlValue } from './yaml-edit.ts';
 
 /** Where a repository named `org/name` (or given as a URL) is cloned from and pushed to. */
 export interface RepoLocation {
   url: string;
-  /** Extra `git -c` settings, e.g. `http.extraHeader=Authorization: Bearer ...`. Never logged. */
+  /**
+   * Extra git settings (`key=value`), e.g. `http.extraHeader=Authorization: Basic ...`; given to git through
+   * its environment (not the command line) and never logged.
+   */
   config?: string[];
 }
 
@@ -64,11 +78,39 @@ export interface ValuesEditor {
    * Returns the new commit, or the head when nothing differs.
    */
   restorePath(input: RestorePathInput): Promise<ValuesEditResult>;
+  /** Stops the object readers kept per repository. */
+  close(): void;
+}
+
+/** A repository on this machine, read and written without git processes. */
+interface BareRepo {
+  gitDir: string;
+  read(name: string): Promise<GitObject | undefined>;
+  write(type: ObjectType, data: Buffer): Promise<string>;
+}
+
+/** An edit of a bare repository at commit `old`: the paths to change (blobs already written). */
+type LocalEdit = (
+  bare: BareRepo,
+  old: string,
+) => Promise<{ changed: boolean; previous: unknown; changes: Map<string, TreeChange> }>;
+
+/** What `onCommitted` is told after a change landed. */
+export interface CommittedEvent {
+  repo: string;
+  branch: string;
+  before: string;
+  after: string;
+  author: string;
+  email: string;
+  message: string;
 }
 
 export interface RestorePathInput {
   repo: string;
   path: string;
+  /** More paths restored in the same commit. */
+  paths?: string[];
   toCommit: string;
   author?: string;
   message: string;
@@ -80,14 +122,13 @@ export interface ValuesEditorOptions {
   workDir: string;
   locate: RepoLocator;
   /** Called after a change has been pushed (the reconciler refreshes the apps that read this repo). */
-  onCommitted?: (event: {
-    repo: string;
-    branch: string;
-    before: string;
-    after: string;
-    author: string;
-  }) => void;
+  onCommitted?: (event: CommittedEvent) => void;
   maxAttempts?: number;
+  /**
+   * Take a lock file in the bare repository so writers in other processes queue instead of retrying
+   * (default true). With false only the compare-and-swap orders writers (tests use it to race processes).
+   */
+  lock?: boolean;
   /** Committer identity. */
   committer?: { name: string; email: string };
 }
@@ -149,11 +190,11 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
   const committer = options.committer ?? { name: 'Slipway', email: 'slipway@localhost' };
 
   async function git(loc: RepoLocation, cwd: string | undefined, args: string[], allowFailure = false) {
-    const cfg = (loc.config ?? []).flatMap((c) => ['-c', c]);
-    return runGit(
-      ['-c', `user.name=${committer.name}`, '-c', `user.email=${committer.email}`, ...cfg, ...args],
-      { ...(cwd ? { cwd } : {}), allowFailure },
-    );
+    return runGit(['-c', `user.name=${committer.name}`, '-c', `user.email=${committer.email}`, ...args], {
+      ...(cwd ? { cwd } : {}),
+      allowFailure,
+      config: loc.config ?? [],
+    });
   }
 
   async function ensureClone(repo: string, loc: RepoLocation): Promise<string> {
@@ -211,12 +252,13 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
       dir: string,
       loc: RepoLocation,
     ) => Promise<{ changed: boolean; previous: unknown; add: string[] }>,
-    local?: (gitDir: string, old: string) => Promise<{ changed: boolean; previous: unknown; index: string }>,
+    local?: LocalEdit,
   ): Promise<ValuesEditResult> {
     const loc = options.locate(repo);
     const author = parseAuthor(meta.author);
     return mutex.run(repo, async () => {
-      if (local && isLocalBare(loc.url)) return editBare(repo, loc.url, meta, author, local);
+      if (local && isLocalBare(loc.url) && (!existsSync(loc.url) || canWriteDirectly(loc.url)))
+        return editBare(repo, loc.url, meta, author, local);
       const dir = await ensureClone(repo, loc);
       const branch = meta.branch ?? (await defaultBranch(loc, dir));
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -233,7 +275,7 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
         }
         await git(loc, dir, ['checkout', '-q', '-f', '-B', branch, `refs/remotes/origin/${branch}`]);
         const before =
-          readRef(dir, `refs/heads/${branch}`) ??
+          readCloneRef(dir, `refs/heads/${branch}`) ??
           (await git(loc, dir, ['rev-parse', 'HEAD'])).stdout.toString('utf8').trim();
         const result = await apply(dir, loc);
         if (!result.changed) {
@@ -249,7 +291,7 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
           `--author=${author.name} <${author.email}>`,
         ]);
         const after =
-          readRef(dir, `refs/heads/${branch}`) ??
+          readCloneRef(dir, `refs/heads/${branch}`) ??
           (await git(loc, dir, ['rev-parse', 'HEAD'])).stdout.toString('utf8').trim();
         const push = await git(
           loc,
@@ -258,7 +300,15 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
           true,
         );
         if (push.code === 0) {
-          options.onCommitted?.({ repo, branch, before, after, author: author.name });
+          options.onCommitted?.({
+            repo,
+            branch,
+            before,
+            after,
+            author: author.name,
+            email: author.email,
+            message: meta.message,
+          });
           return { commit: after, changed: true, previous: result.previous, branch, attempts: attempt };
         }
         const why = `${push.stderr}\n${push.stdout.toString('utf8')}`;
@@ -271,124 +321,131 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
     });
   }
 
+  const batches = new Map<string, CatFileBatch>();
+  function bareRepo(gitDir: string): BareRepo {
+    let batch = batches.get(gitDir);
+    if (!batch) {
+      batch = new CatFileBatch(gitDir);
+      batches.set(gitDir, batch);
+    }
+    const b = batch;
+    return {
+      gitDir,
+      read: (name) => b.object(name),
+      write: (type, data) => writeLooseObject(gitDir, type, data),
+    };
+  }
+
   /**
-   * Slipway's own repositories: build the commit in the bare repository with plumbing and move the branch
-   * with a compare-and-swap `update-ref`, which fails (and is retried) exactly when a push moved it first.
+   * Slipway's own repositories: the commit is built in the bare repository itself, with no working tree and
+   * no git process but one: the file is read through the repository's long-lived `cat-file --batch`, the
+   * blob, trees and commit are written as loose objects, and the branch is moved with a compare-and-swap
+   * `git update-ref <ref> <new> <old>`, which fails (and is retried on the new tip) exactly when someone
+   * else moved it first.
    */
   async function editBare(
     repo: string,
     gitDir: string,
     meta: { message: string; branch?: string },
     author: { name: string; email: string },
-    local: (gitDir: string, old: string) => Promise<{ changed: boolean; previous: unknown; index: string }>,
+    local: LocalEdit,
   ): Promise<ValuesEditResult> {
     if (!existsSync(gitDir)) throw new NotFoundError(`Repository "${repo}" not found`);
-    let branch = meta.branch;
-    if (!branch) {
-      const head = await runGit(['--git-dir', gitDir, 'symbolic-ref', '--short', 'HEAD'], {
-        allowFailure: true,
-      });
-      branch = head.stdout.toString('utf8').trim() || 'main';
-    }
-    const env = {
-      GIT_AUTHOR_NAME: author.name,
-      GIT_AUTHOR_EMAIL: author.email,
-      GIT_COMMITTER_NAME: committer.name,
-      GIT_COMMITTER_EMAIL: committer.email,
-    };
-    // Writers in other processes queue on a lock file instead of burning attempts; the compare-and-swap
-    // below stays the guarantee (a push through the git server does not take this lock).
-    return withFileLock(join(gitDir, 'slipway-values.lock'), async () => {
+    const bare = bareRepo(gitDir);
+    const branch = meta.branch ?? (await headBranch(gitDir));
+    const ref = `refs/heads/${branch}`;
+    const run = async (): Promise<ValuesEditResult> => {
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const oldRes = await runGit(
-          ['--git-dir', gitDir, 'rev-parse', '-q', '--verify', `refs/heads/${branch}^{commit}`],
-          { allowFailure: true },
-        );
-        const old = oldRes.stdout.toString('utf8').trim();
-        if (oldRes.code !== 0 || !old)
-          throw new NotFoundError(`Branch "${branch}" not found in repository "${repo}"`);
-        const result = await local(gitDir, old);
+        const old = await readRef(gitDir, ref);
+        if (!old) throw new NotFoundError(`Branch "${branch}" not found in repository "${repo}"`);
+        const result = await local(bare, old);
         if (!result.changed)
           return { commit: old, changed: false, previous: result.previous, branch, attempts: attempt };
-        const indexFile = join(
-          options.workDir,
-          `.index-${process.pid}-${Math.random().toString(36).slice(2)}`,
+        const parent = await bare.read(old);
+        const oldTree =
+          parent?.type === 'commit'
+            ? /^tree ([0-9a-f]{40})/.exec(parent.data.toString('utf8'))?.[1]
+            : undefined;
+        if (!oldTree) throw new UnavailableError(`Commit ${old} cannot be read from ${repo}`);
+        const tree = await rewriteTree(bare.read, bare.write, oldTree, result.changes);
+        if (tree === oldTree)
+          return { commit: old, changed: false, previous: result.previous, branch, attempts: attempt };
+        const now = Math.floor(Date.now() / 1000);
+        const commit = await bare.write(
+          'commit',
+          encodeCommit({
+            tree,
+            parents: [old],
+            author: { ...author, time: now },
+            committer: { ...committer, time: now },
+            message: meta.message,
+          }),
         );
-        mkdirSync(options.workDir, { recursive: true });
-        try {
-          const ienv = { ...env, GIT_INDEX_FILE: indexFile };
-          await runGit(['--git-dir', gitDir, 'read-tree', old], { env: ienv });
-          await runGit(['--git-dir', gitDir, 'update-index', '--index-info'], {
-            env: ienv,
-            input: result.index,
+        const upd = await runGit(
+          [
+            '--git-dir',
+            gitDir,
+            'update-ref',
+            '-m',
+            `slipway: ${meta.message.split('\n')[0]}`,
+            ref,
+            commit,
+            old,
+          ],
+          { allowFailure: true },
+        );
+        if (upd.code === 0) {
+          options.onCommitted?.({
+            repo,
+            branch,
+            before: old,
+            after: commit,
+            author: author.name,
+            email: author.email,
+            message: meta.message,
           });
-          const tree = (await runGit(['--git-dir', gitDir, 'write-tree'], { env: ienv })).stdout
-            .toString('utf8')
-            .trim();
-          const commit = (
-            await runGit(['--git-dir', gitDir, 'commit-tree', tree, '-p', old, '-m', meta.message], { env })
-          ).stdout
-            .toString('utf8')
-            .trim();
-          const upd = await runGit(
-            [
-              '--git-dir',
-              gitDir,
-              'update-ref',
-              '-m',
-              `slipway: ${meta.message}`,
-              `refs/heads/${branch}`,
-              commit,
-              old,
-            ],
-            { allowFailure: true },
-          );
-          if (upd.code === 0) {
-            options.onCommitted?.({ repo, branch, before: old, after: commit, author: author.name });
-            return { commit, changed: true, previous: result.previous, branch, attempts: attempt };
-          }
-        } finally {
-          rmSync(indexFile, { force: true });
+          return { commit, changed: true, previous: result.previous, branch, attempts: attempt };
         }
+        if (
+          !/cannot lock ref|is at .* but expected|unable to resolve reference|reference already exists/i.test(
+            upd.stderr,
+          )
+        )
+          throw new UnavailableError(
+            `Cannot update ${ref} of ${repo}: ${upd.stderr.trim().split('\n').pop()}`,
+          );
         await backoff(attempt);
       }
       throw new UnavailableError(`Cannot update ${repo}: the branch kept moving for ${maxAttempts} attempts`);
-    });
-  }
-
-  /** The index lines (`mode sha\tpath`) that put `text` at `file`. */
-  async function blobIndexLine(gitDir: string, file: string, text: string): Promise<string> {
-    const sha = (await runGit(['--git-dir', gitDir, 'hash-object', '-w', '--stdin'], { input: text })).stdout
-      .toString('utf8')
-      .trim();
-    return `100644 ${sha}\t${file}\n`;
-  }
-
-  async function readBlob(gitDir: string, rev: string, file: string): Promise<string | undefined> {
-    const r = await runGit(['--git-dir', gitDir, 'cat-file', 'blob', `${rev}:${file}`], {
-      allowFailure: true,
-    });
-    return r.code === 0 ? r.stdout.toString('utf8') : undefined;
+    };
+    // Writers in other processes queue on a lock file instead of burning attempts; the compare-and-swap
+    // stays the guarantee (a push through the git server does not take this lock).
+    return options.lock === false ? run() : withFileLock(join(gitDir, 'slipway-values.lock'), run);
   }
 
   function localFileEdit(
     file: string,
     apply: (text: string, file: string) => { text: string; changed: boolean; previous: unknown },
     repo: string,
-  ) {
-    return async (gitDir: string, old: string) => {
-      const text = await readBlob(gitDir, old, file);
-      if (text === undefined) throw new NotFoundError(`File "${file}" not found in ${repo}`);
-      const r = apply(text, file);
-      return {
-        changed: r.changed,
-        previous: r.previous,
-        index: r.changed ? await blobIndexLine(gitDir, file, r.text) : '',
-      };
+  ): LocalEdit {
+    return async (bare, old) => {
+      const obj = await bare.read(`${old}:${file}`);
+      if (obj?.type !== 'blob') throw new NotFoundError(`File "${file}" not found in ${repo}`);
+      const r = apply(obj.data.toString('utf8'), file);
+      const changes = new Map<string, TreeChange>();
+      if (r.changed) {
+        const mode = (await fileMode(bare, old, file)) ?? '100644';
+        changes.set(file, { mode, sha: await bare.write('blob', Buffer.from(r.text, 'utf8')) });
+      }
+      return { changed: r.changed, previous: r.previous, changes };
     };
   }
 
   return {
+    close() {
+      for (const b of batches.values()) b.close();
+      batches.clear();
+    },
     async setImageTag(input) {
       if (typeof input.tag !== 'string' || !IMAGE_TAG_RE.test(input.tag)) {
         throw new InputError(
@@ -426,8 +483,12 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
       );
     },
     async restorePath(input) {
-      const path = input.path.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-      if (path.split('/').includes('..')) throw new InputError(`Invalid path ${JSON.stringify(input.path)}`);
+      const paths = [...new Set([input.path, ...(input.paths ?? [])])].map((p) => {
+        const clean = p.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+        if (clean.split('/').includes('..') || clean.includes('\0'))
+          throw new InputError(`Invalid path ${JSON.stringify(p)}`, { location: { field: 'path' } });
+        return clean;
+      });
       if (!/^[0-9a-f]{7,64}$/i.test(input.toCommit))
         throw new InputError(`Invalid commit ${JSON.stringify(input.toCommit)}`);
       return edit(
@@ -438,55 +499,103 @@ export function createValuesEditor(options: ValuesEditorOptions): ValuesEditor {
           ...(input.branch !== undefined ? { branch: input.branch } : {}),
         },
         async (dir, loc) => {
-          const spec = path === '' ? '.' : path;
-          await git(loc, dir, ['rm', '-r', '-q', '--ignore-unmatch', '--', spec]);
-          const co = await git(loc, dir, ['checkout', input.toCommit, '--', spec], true);
-          if (co.code !== 0 && !/did not match any file/.test(co.stderr)) {
-            throw new NotFoundError(`Cannot restore ${spec} from ${input.toCommit}: ${co.stderr.trim()}`);
-          }
-          const st = await git(loc, dir, ['status', '--porcelain', '--', spec]);
-          return { changed: st.stdout.length > 0, previous: undefined, add: [spec] };
-        },
-        async (gitDir, old) => {
-          const list = async (rev: string) => {
-            const r = await runGit(
-              [
-                '--git-dir',
-                gitDir,
-                'ls-tree',
-                '-r',
-                '-z',
-                '--full-tree',
-                rev,
-                '--',
-                path === '' ? '.' : path,
-              ],
-              { allowFailure: true },
-            );
-            const m = new Map<string, string>();
-            for (const rec of r.stdout.toString('utf8').split('\0')) {
-              const x = /^(\d+) blob ([0-9a-f]+)\t(.*)$/s.exec(rec);
-              if (x) m.set(x[3]!, `${x[1]} ${x[2]}`);
+          const specs = paths.map((p) => (p === '' ? '.' : p));
+          for (const spec of specs) {
+            await git(loc, dir, ['rm', '-r', '-q', '--ignore-unmatch', '--', spec]);
+            const co = await git(loc, dir, ['checkout', input.toCommit, '--', spec], true);
+            if (co.code !== 0 && !/did not match any file/.test(co.stderr)) {
+              throw new NotFoundError(`Cannot restore ${spec} from ${input.toCommit}: ${co.stderr.trim()}`);
             }
-            return m;
-          };
-          const [now, then] = await Promise.all([list(old), list(input.toCommit)]);
-          let index = '';
-          for (const [p, v] of then) if (now.get(p) !== v) index += `${v}\t${p}\n`;
-          for (const p of now.keys())
-            if (!then.has(p)) index += `0 0000000000000000000000000000000000000000\t${p}\n`;
-          return { changed: index !== '', previous: undefined, index };
+          }
+          const st = await git(loc, dir, ['status', '--porcelain', '--', ...specs]);
+          return { changed: st.stdout.length > 0, previous: undefined, add: specs };
+        },
+        async (bare, old) => {
+          const changes = new Map<string, TreeChange>();
+          for (const path of paths) {
+            const [now, then] = await Promise.all([
+              listFiles(bare, old, path),
+              listFiles(bare, input.toCommit, path),
+            ]);
+            for (const [p, v] of then) {
+              const cur = now.get(p);
+              if (!cur || cur.mode !== v.mode || cur.sha !== v.sha) changes.set(p, v);
+            }
+            for (const p of now.keys()) if (!then.has(p)) changes.set(p, null);
+          }
+          return { changed: changes.size > 0, previous: undefined, changes };
         },
       );
     },
   };
 }
 
+/** The branch HEAD names in a bare repository (read from the file; `main` when it cannot be read). */
+async function headBranch(gitDir: string): Promise<string> {
+  try {
+    const text = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
+    const m = /^ref: refs\/heads\/(.+)$/.exec(text);
+    if (m) return m[1]!;
+  } catch {
+    // fall through
+  }
+  const head = await runGit(['--git-dir', gitDir, 'symbolic-ref', '--short', 'HEAD'], { allowFailure: true });
+  return head.stdout.toString('utf8').trim() || 'main';
+}
+
+function readRef(gitDir: string, ref: string): Promise<string | undefined> {
+  return readBareRef(gitDir, ref);
+}
+
+/** The mode of `file` at `commit` (e.g. 100755 for an executable), or undefined. */
+async function fileMode(bare: BareRepo, commit: string, file: string): Promise<string | undefined> {
+  const slash = file.lastIndexOf('/');
+  const dir = slash < 0 ? '' : file.slice(0, slash);
+  const tree = await bare.read(dir === '' ? `${commit}^{tree}` : `${commit}:${dir}`);
+  if (tree?.type !== 'tree') return undefined;
+  return parseTree(tree.data).find((e) => e.name === file.slice(slash + 1))?.mode;
+}
+
+/** Every file (blobs, links, submodules) under `path` at `commit`, by full path. */
+async function listFiles(
+  bare: BareRepo,
+  commit: string,
+  path: string,
+): Promise<Map<string, { mode: string; sha: string }>> {
+  const out = new Map<string, { mode: string; sha: string }>();
+  const top = await bare.read(path === '' ? `${commit}^{tree}` : `${commit}:${path}`);
+  if (!top) {
+    if (!(await bare.read(`${commit}^{commit}`)))
+      throw new NotFoundError(`Commit ${commit} not found in ${bare.gitDir}`);
+    return out;
+  }
+  if (top.type === 'blob') {
+    const mode = (await fileMode(bare, commit, path)) ?? '100644';
+    out.set(path, { mode, sha: top.sha });
+    return out;
+  }
+  const walk = async (data: Buffer, prefix: string): Promise<void> => {
+    await Promise.all(
+      parseTree(data).map(async (e) => {
+        const full = prefix === '' ? e.name : `${prefix}/${e.name}`;
+        if (e.mode !== '40000') {
+          out.set(full, { mode: e.mode, sha: e.sha });
+          return;
+        }
+        const sub = await bare.read(e.sha);
+        if (sub?.type === 'tree') await walk(sub.data, full);
+      }),
+    );
+  };
+  await walk(top.data, path);
+  return out;
+}
+
 function isLocalBare(url: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && url.endsWith('.git');
 }
 
-function readRef(dir: string, ref: string): string | undefined {
+function readCloneRef(dir: string, ref: string): string | undefined {
   try {
     const text = readFileSync(join(dir, '.git', ref), 'utf8').trim();
     return /^[0-9a-f]{40,64}$/.test(text) ? text : undefined;

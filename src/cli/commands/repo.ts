@@ -1,6 +1,16 @@
 // `slipway repo create|list|delete|sync`: git repositories served at /git/ORG/NAME.git.
 import type { Command } from 'commander';
 import { type CliContext, table } from '../context.ts';
+import { readSecret } from '../prompt.ts';
+
+interface RepoCredential {
+  id: number;
+  url: string;
+  type: string;
+  username: string;
+  createdBy: string;
+  createdAt: string;
+}
 
 interface Repo {
   repo: string;
@@ -65,9 +75,22 @@ export function registerRepoCommands(program: Command, ctx: CliContext): void {
 
   repo
     .command('list')
-    .description('List repositories')
+    .description('List repositories (with --creds: the registered repository credentials, without secrets)')
+    .option('--creds', 'list repository credentials instead (admins)')
     .option('--json', 'print JSON')
-    .action(async () => {
+    .action(async (o: { creds?: boolean }) => {
+      if (o.creds) {
+        const creds = await ctx.api<{ items: RepoCredential[] }>('GET', '/api/v1/repo-creds');
+        ctx.print(creds, () =>
+          creds.items.length === 0
+            ? 'No repository credentials. Add one with: slipway repo add URL --username USER --password-stdin'
+            : table(
+                ['ID', 'URL PREFIX', 'TYPE', 'USERNAME', 'ADDED BY', 'ADDED'],
+                creds.items.map((c) => [c.id, c.url, c.type, c.username, c.createdBy, c.createdAt]),
+              ),
+        );
+        return;
+      }
       const res = await ctx.api<{ items: Repo[] }>('GET', '/api/v1/repos');
       ctx.print(res, () =>
         res.items.length === 0
@@ -77,6 +100,35 @@ export function registerRepoCommands(program: Command, ctx: CliContext): void {
               res.items.map((r) => [r.repo, r.cloneUrl, r.external?.url ?? '', r.createdBy]),
             ),
       );
+    });
+
+  repo
+    .command('add <url>')
+    .description(
+      'Register credentials for every repository under a URL prefix: git over https://, a Helm repository (https://), or an OCI registry (oci://host/path). Admins only; stored encrypted',
+    )
+    .requiredOption(
+      '--username <user>',
+      'user name (for a token: the name the host expects, e.g. x-access-token)',
+    )
+    .option('--password-stdin', 'read the password or token from standard input')
+    .option('--json', 'print JSON')
+    .action(async (url: string, o: { username: string; passwordStdin?: boolean }) => {
+      const password = (await readSecret('Password or token: ', { stdin: o.passwordStdin === true })).trim();
+      const c = await ctx.api<RepoCredential>('POST', '/api/v1/repo-creds', {
+        url,
+        username: o.username,
+        password,
+      });
+      ctx.print(c, () => `Credentials for ${c.url} (${c.type}, user ${c.username}) saved`);
+    });
+
+  repo
+    .command('remove <url-or-id>')
+    .description('Remove the repository credentials registered for a URL prefix (or by id)')
+    .action(async (key: string) => {
+      await ctx.api('DELETE', `/api/v1/repo-creds/${encodeURIComponent(key)}`);
+      ctx.print({ removed: key }, () => `Removed credentials for ${key}`);
     });
 
   repo
