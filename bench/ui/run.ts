@@ -1,7 +1,7 @@
 // UI first-load benchmark: with 200 applications registered, how long a cold browser context takes to show
 // the app list and an app page, measured on the browser's own timeline; side by side with the floor (a page
 // with no framework doing the same API reads and printing their JSON), and the 1,000 ms target.
-//   node --import tsx bench/ui/run.ts [--quick] [--apps N] [--rounds N] [--trace DIR]
+//   node --import tsx bench/ui/run.ts [--quick] [--apps N] [--rounds N] [--trace DIR] [--json FILE]
 //
 // Slipway runs in its own process (bench/ui/server.ts), so the Playwright driver's event loop does not share
 // a core with the server. Each load: a new browser context (empty HTTP cache, no cookies) signs in through
@@ -9,11 +9,11 @@
 // page time (performance.now(), 0 = navigation start), when each awaited selector first appears and
 // reports through a CDP binding (no Playwright selector engine is injected while the page loads).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Browser } from 'playwright-core';
+import type { Browser, CDPSession } from 'playwright-core';
 import { launchBrowser, uiSkipReason } from '../../test/e2e/browser.ts';
 
 const args = process.argv.slice(2);
@@ -28,6 +28,8 @@ const ROUNDS = option('--rounds', quick ? 3 : 7);
 const traceIndex = args.indexOf('--trace');
 const TRACE_DIR = traceIndex >= 0 ? args[traceIndex + 1] : undefined;
 const APP = 'node-hello-world-dev';
+// Extra node flags for the Slipway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 if (uiSkipReason) {
   console.error(`cannot run: ${uiSkipReason}`);
@@ -44,10 +46,14 @@ const root = join(import.meta.dirname, '..', '..');
 const givenUrl = args[args.indexOf('--url') + 1];
 const serverProc: ChildProcess | undefined = flag('--url')
   ? undefined
-  : spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts'), String(APPS)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+  : spawn(
+      process.execPath,
+      [...SERVER_NODE_ARGS, '--import', 'tsx', join(import.meta.dirname, 'server.ts'), String(APPS)],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
 const serverPid = serverProc?.pid ?? option('--pid', 0);
 const ready = serverProc
   ? await new Promise<{ url: string; apps: number; pending: number; settleMs: number }>((resolve, reject) => {
@@ -94,6 +100,8 @@ interface Sample {
   /** Renderer main-thread busy time (CDP Performance.TaskDuration) and the part running script. */
   taskMs: number;
   scriptMs: number;
+  /** CPU time of all Chromium processes (renderer, browser, GPU) during the load (CDP SystemInfo). */
+  chromiumCpu: number;
   serverCpu: number;
 }
 
@@ -143,6 +151,15 @@ Promise.all(['/api/v1/me', '/api/v1/apps/${APP}', '/api/v1/apps/${APP}/tree'].ma
   });
 </script></body></html>`;
 
+let browserCdp: CDPSession | undefined;
+/** CPU milliseconds all Chromium processes have used so far. */
+async function chromiumCpuMs(): Promise<number> {
+  const { processInfo } = (await browserCdp!.send('SystemInfo.getProcessInfo')) as {
+    processInfo: { type: string; id: number; cpuTime: number }[];
+  };
+  return processInfo.reduce((n, p) => n + p.cpuTime, 0) * 1000;
+}
+
 async function timeLoad(
   browser: Browser,
   path: string,
@@ -172,6 +189,7 @@ async function timeLoad(
     await page.goto('about:blank');
     await new Promise((r) => setTimeout(r, 400));
     const before = await metrics();
+    const chromium0 = await chromiumCpuMs();
     if (trace) await browser.startTracing(page, { path: trace, screenshots: false });
     const cpu0 = serverCpuMs();
     const t0 = performance.now();
@@ -187,11 +205,13 @@ async function timeLoad(
     const wall = performance.now() - t0;
     const serverCpu = serverCpuMs() - cpu0;
     if (trace) await browser.stopTracing();
+    const chromiumCpu = (await chromiumCpuMs()) - chromium0;
     const after = await metrics();
     return {
       ...result,
       wall,
       serverCpu,
+      chromiumCpu,
       taskMs: ((after.TaskDuration ?? Number.NaN) - (before.TaskDuration ?? Number.NaN)) * 1000,
       scriptMs: ((after.ScriptDuration ?? Number.NaN) - (before.ScriptDuration ?? Number.NaN)) * 1000,
     };
@@ -219,6 +239,7 @@ const TARGETS: { name: string; path: string; selectors: string[] }[] = [
 ];
 const loadBefore = load();
 const browser = await launchBrowser();
+browserCdp = await browser.newBrowserCDPSession();
 const samples = new Map<string, Sample[]>(TARGETS.map((t) => [t.name, []]));
 try {
   // One warm-up load per target (the browser's first renderer processes start slowly), not counted.
@@ -238,21 +259,39 @@ try {
   serverProc?.kill('SIGTERM');
 }
 
+// --json FILE appends every sample as a JSON line (to compare builds across runs).
+if (flag('--json'))
+  for (const [name, list] of samples)
+    for (const sample of list)
+      appendFileSync(
+        args[args.indexOf('--json') + 1]!,
+        `${JSON.stringify({ name, label: process.env.BENCH_LABEL, load: loadavg()[0], ...sample })}\n`,
+      );
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '–');
 const pick = (name: string, key: keyof Sample) => median(samples.get(name)!.map((s) => s[key]));
 const floorName = TARGETS[2]!.name;
+const COLUMNS: [string, (name: string) => string][] = [
+  ['shown', (n) => ms(pick(n, 'shown'))],
+  ['÷floor', (n) => (pick(n, 'shown') / pick(floorName, 'shown')).toFixed(2)],
+  ['÷1s', (n) => (pick(n, 'shown') / 1000).toFixed(2)],
+  ['html', (n) => ms(pick(n, 'responseEnd'))],
+  ['main.js', (n) => ms(pick(n, 'mainScriptEnd'))],
+  ['1st api', (n) => ms(pick(n, 'firstApiStart'))],
+  ['data', (n) => ms(pick(n, 'dataEnd'))],
+  ['FCP', (n) => ms(pick(n, 'fcp'))],
+  ['wall', (n) => ms(pick(n, 'wall'))],
+  ['busy', (n) => ms(pick(n, 'taskMs'))],
+  ['script', (n) => ms(pick(n, 'scriptMs'))],
+  ['Chr.CPU', (n) => ms(pick(n, 'chromiumCpu'))],
+  ['srv.CPU', (n) => ms(pick(n, 'serverCpu'))],
+];
 console.log(
   `\nUI first load on localhost, cold browser context, median of ${ROUNDS}; page time from navigation start (target: under 1000 ms)`,
 );
-console.log(
-  `${'load'.padEnd(34)} ${'shown'.padStart(6)} ${'÷floor'.padStart(6)} ${'÷1s'.padStart(5)} ${'html'.padStart(5)} ${'main.js'.padStart(7)} ${'1st api'.padStart(7)} ${'data'.padStart(5)} ${'FCP'.padStart(5)} ${'wall'.padStart(5)} ${'rend.CPU'.padStart(8)} ${'script'.padStart(6)} ${'srv.CPU'.padStart(7)}`,
-);
+console.log(`${'load'.padEnd(34)}${COLUMNS.map(([h]) => h.padStart(8)).join('')}`);
 for (const t of TARGETS) {
-  const shown = pick(t.name, 'shown');
-  console.log(
-    `${t.name.padEnd(34)} ${ms(shown).padStart(6)} ${(shown / pick(floorName, 'shown')).toFixed(2).padStart(6)} ${(shown / 1000).toFixed(2).padStart(5)} ${ms(pick(t.name, 'responseEnd')).padStart(5)} ${ms(pick(t.name, 'mainScriptEnd')).padStart(7)} ${ms(pick(t.name, 'firstApiStart')).padStart(7)} ${ms(pick(t.name, 'dataEnd')).padStart(5)} ${ms(pick(t.name, 'fcp')).padStart(5)} ${ms(pick(t.name, 'wall')).padStart(5)} ${ms(pick(t.name, 'taskMs')).padStart(8)} ${ms(pick(t.name, 'scriptMs')).padStart(6)} ${ms(pick(t.name, 'serverCpu')).padStart(7)}`,
-  );
+  console.log(`${t.name.padEnd(34)}${COLUMNS.map(([, f]) => f(t.name).padStart(8)).join('')}`);
   console.log(
     `  all shown: ${samples
       .get(t.name)!
@@ -261,7 +300,7 @@ for (const t of TARGETS) {
   );
 }
 console.log(
-  `(all in ms. shown: every awaited selector present; html: document responseEnd; main.js: the shell script's responseEnd; 1st api: first API request start; data: last API read before shown; FCP: first contentful paint; wall: this process, navigate → report; rend.CPU/script: renderer main-thread busy / script time (CDP Performance); srv.CPU: Slipway process CPU during the load)`,
+  `(ms. shown: every awaited selector present (the figure); ÷floor, ÷1s: shown against the floor and the 1 s target; html: document responseEnd; main.js: the shell script's responseEnd; 1st api: first API request start; data: end of the last API read before shown; FCP: first contentful paint; wall: this process, navigate → report; busy/script: renderer main thread busy / running script (CDP Performance, wall time of its tasks); Chr.CPU: CPU time of all Chromium processes; srv.CPU: Slipway process CPU time)`,
 );
 console.log(
   `server CPU while idle before measuring: ${(idleShare * 100).toFixed(0)} % of a core; load ${loadBefore} before, ${load()} after (1/5/15 min)`,
