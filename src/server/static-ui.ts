@@ -1,4 +1,6 @@
-// Serves the built web UI (web/dist): index.html at `/`, hashed assets under `/assets/` with long caching.
+// Serves the built web UI (web/dist): index.html at `/` (revalidated: ETag, 304), hashed assets under
+// `/assets/` with long caching, precompressed.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -27,9 +29,13 @@ export function staticUi(distDir: string): FastifyPluginAsync {
   return async (app) => {
     const indexPath = join(distDir, 'index.html');
     const index = () => (existsSync(indexPath) ? readFileSync(indexPath, 'utf8') : PLACEHOLDER);
-    app.get('/', async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index()),
-    );
+    app.get('/', async (request, reply) => {
+      const html = index();
+      const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"`;
+      reply.header('cache-control', 'no-cache').header('etag', etag);
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type('text/html; charset=utf-8').send(html);
+    });
     app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
       const file = request.params.file;
       if (!/^[A-Za-z0-9._-]+$/.test(file) || file.startsWith('.')) {

@@ -1,20 +1,11 @@
 // The application shell: sign-in gate, navigation, live-connection indicator and page routing.
-import { type ComponentType, lazy, Suspense, useEffect, useState } from 'react';
-import { ApiError, get, post } from './api.ts';
+import { Suspense, useEffect, useState } from 'react';
+import { post } from './api.ts';
 import { onStatus } from './events.ts';
 import { href, useHashRoute } from './hooks.ts';
-import { isPage, PAGE_LOADERS, type PageName } from './pages.ts';
+import { isPage, loadPage, type PageName, pageComponent } from './pages.ts';
 import { LoginPage } from './pages/login.tsx';
 import { type Me, SessionContext } from './session.ts';
-
-const PAGES: Record<PageName, ComponentType<{ path: string[] }>> = {
-  apps: lazy(PAGE_LOADERS.apps),
-  envs: lazy(PAGE_LOADERS.envs),
-  pipelines: lazy(PAGE_LOADERS.pipelines),
-  registry: lazy(PAGE_LOADERS.registry),
-  cluster: lazy(PAGE_LOADERS.cluster),
-  users: lazy(PAGE_LOADERS.users),
-};
 
 const NAV: [string, string][] = [
   ['apps', 'Applications'],
@@ -31,18 +22,12 @@ function LiveDot() {
   return <span className={`live-dot ${s}`} title={`live updates: ${s}`} aria-label={`live updates ${s}`} />;
 }
 
-export function App() {
-  const [me, setMe] = useState<Me | null | undefined>(undefined);
+/** The shell; `initialMe` is the session main.tsx read before the first render (null: signed out). */
+export function App({ initialMe }: { initialMe: Me | null }) {
+  const [me, setMe] = useState<Me | null>(initialMe);
   const route = useHashRoute();
   const [menuOpen, setMenuOpen] = useState(false);
-  useEffect(() => {
-    get<Me>('/api/v1/me').then(setMe, (e: unknown) => {
-      if (e instanceof ApiError && e.status === 401) setMe(null);
-      else setMe(null);
-    });
-  }, []);
   useEffect(() => setMenuOpen(false), [route.join('/')]);
-  if (me === undefined) return <div className="boot">Loading…</div>;
   if (me === null) return <LoginPage onSignedIn={setMe} />;
   const [page = 'apps', ...rest] = route;
   const signOut = async () => {
@@ -68,7 +53,13 @@ export function App() {
         </button>
         <nav className={menuOpen ? 'open' : ''}>
           {NAV.filter(([k]) => k !== 'users' || me.role === 'admin').map(([key, label]) => (
-            <a key={key} href={href(key)} className={page === key ? 'active' : ''}>
+            <a
+              key={key}
+              href={href(key)}
+              className={page === key ? 'active' : ''}
+              onPointerEnter={() => preload(key)}
+              onFocus={() => preload(key)}
+            >
               {label}
             </a>
           ))}
@@ -93,6 +84,10 @@ export function App() {
 }
 
 function Page({ page, path }: { page: PageName; path: string[] }) {
-  const Component = PAGES[page];
+  const Component = pageComponent(page);
   return <Component path={path} />;
+}
+
+function preload(name: string) {
+  if (isPage(name)) loadPage(name).catch(() => {});
 }

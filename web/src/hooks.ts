@@ -1,7 +1,8 @@
 // Data hooks: load a path, reload when matching live events arrive (debounced), no page reloads.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { type ApiError, get } from './api.ts';
+import { type ApiError, get, takeReady } from './api.ts';
 import { subscribe } from './events.ts';
+import { parseRoute } from './routes.ts';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -11,10 +12,13 @@ export interface Loaded<T> {
 }
 
 export function useApi<T>(path: string | null, refreshOn: string[] = [], pollMs = 0): Loaded<T> {
-  const [data, setData] = useState<T>();
+  // An answer that arrived before the first render (started by the boot script) is used at once.
+  const [ready] = useState(() => (path ? takeReady<T>(path) : undefined));
+  const [data, setData] = useState<T | undefined>(ready?.data);
   const [error, setError] = useState<Error>();
-  const [loading, setLoading] = useState(true);
+  const [loading, setLoading] = useState(!ready);
   const seq = useRef(0);
+  const skipFirstLoad = useRef(ready !== undefined);
   const load = useCallback(() => {
     if (!path) return;
     const mine = ++seq.current;
@@ -33,6 +37,10 @@ export function useApi<T>(path: string | null, refreshOn: string[] = [], pollMs 
     );
   }, [path]);
   useEffect(() => {
+    if (skipFirstLoad.current) {
+      skipFirstLoad.current = false;
+      return;
+    }
     setLoading(true);
     load();
   }, [load]);
@@ -58,8 +66,7 @@ export function useApi<T>(path: string | null, refreshOn: string[] = [], pollMs 
 }
 
 export function useHashRoute(): string[] {
-  const parse = () =>
-    (window.location.hash.replace(/^#\/?/, '') || 'apps').split('/').map(decodeURIComponent);
+  const parse = () => parseRoute(window.location.hash);
   const [route, setRoute] = useState(parse);
   useEffect(() => {
     const on = () => setRoute(parse());

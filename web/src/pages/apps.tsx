@@ -1,52 +1,12 @@
 // Applications: a grid grouped by environment, and an app page with tree, diff, sync/rollback and history.
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, startTransition, useEffect, useMemo, useState } from 'react';
 import { post } from '../api.ts';
+import { type AppSummary, appStatus, sortEnvs } from '../app-status.ts';
 import { Ago, Badge, Duration, ErrorNote } from '../components/badge.tsx';
-import { PodLogPanel } from '../components/pod-log-panel.tsx';
 import { ResourceTree, type TreeNode } from '../components/resource-tree.tsx';
 import { YamlDiff } from '../components/yaml-diff.tsx';
 import { href, useApi } from '../hooks.ts';
 import { useMe, whyCannotDeploy } from '../session.ts';
-
-export interface AppSummary {
-  name: string;
-  environment?: string | { name: string; protected?: boolean; autoSync?: boolean };
-  project?: string;
-  sync?: string;
-  health?: string;
-  revision?: string;
-  message?: string;
-  images?: string[];
-  automated?: boolean;
-  status?: {
-    sync?: string;
-    health?: string;
-    revision?: string | null;
-    message?: string;
-    images?: string[];
-    resources?: { kind: string; info?: { images?: string | string[] } }[];
-  };
-  spec?: { environment?: string; syncPolicy?: { automated?: unknown } };
-}
-
-export function appStatus(a: AppSummary) {
-  const env = typeof a.environment === 'object' && a.environment ? a.environment.name : a.environment;
-  const fromResources = (a.status?.resources ?? [])
-    .flatMap((r) =>
-      r.info?.images === undefined ? [] : Array.isArray(r.info.images) ? r.info.images : [r.info.images],
-    )
-    .filter((x, i, all) => all.indexOf(x) === i);
-  return {
-    env: env ?? a.spec?.environment ?? 'default',
-    protected:
-      typeof a.environment === 'object' && a.environment ? a.environment.protected === true : undefined,
-    sync: a.sync ?? a.status?.sync ?? 'Unknown',
-    health: a.health ?? a.status?.health ?? 'Unknown',
-    revision: a.revision ?? a.status?.revision ?? undefined,
-    message: a.message ?? a.status?.message,
-    images: a.images ?? a.status?.images ?? fromResources,
-  };
-}
 
 /** Turns the API's flat node list (each with its parents) into roots with children. */
 export function toTree(
@@ -83,31 +43,52 @@ export function toTree(
   return roots.sort((a, b) => rank(a.kind) - rank(b.kind));
 }
 
-const ENV_ORDER = ['dev', 'qa', 'stage', 'staging', 'prod', 'production'];
-export function sortEnvs(names: string[]): string[] {
-  const rank = (n: string) => {
-    const i = ENV_ORDER.indexOf(n.toLowerCase());
-    return i < 0 ? 100 : i;
-  };
-  return [...new Set(names)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-}
+// On demand (a pod selected in the tree): loaded then, not with the page.
+const PodLogPanel = lazy(() =>
+  import('../components/pod-log-panel.tsx').then((m) => ({ default: m.PodLogPanel })),
+);
 
 export function AppsPage({ path }: { path: string[] }) {
   if (path[0]) return <AppDetail name={path[0]} />;
   return <AppGrid />;
 }
 
+/** Cards in the first render: more than a large screen shows; the rest follow right after it is painted. */
+const FIRST_CARDS = 48;
+
 function AppGrid() {
   const apps = useApi<{ items: AppSummary[] }>('/api/v1/apps?view=summary', ['app.']);
   const [filter, setFilter] = useState('');
+  const [limit, setLimit] = useState(FIRST_CARDS);
+  const total = apps.data?.items.length ?? 0;
+  useEffect(() => {
+    if (limit >= total) return;
+    // After the browser has painted the first cards, render all of them as a low-priority update.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => startTransition(() => setLimit(Number.POSITIVE_INFINITY)), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, [limit, total]);
   const groups = useMemo(() => {
     const items = (apps.data?.items ?? []).filter((a) => !filter || a.name.includes(filter));
     const by = new Map<string, AppSummary[]>();
     for (const a of items) {
       const env = appStatus(a).env;
-      by.set(env, [...(by.get(env) ?? []), a]);
+      const list = by.get(env);
+      if (list) list.push(a);
+      else by.set(env, [a]);
     }
-    return sortEnvs([...by.keys()]).map((env) => [env, by.get(env)!] as const);
+    let offset = 0;
+    return sortEnvs([...by.keys()]).map((env) => {
+      const list = by.get(env)!;
+      offset += list.length;
+      // Index of the group's first card among all cards.
+      return [env, list, offset - list.length] as const;
+    });
   }, [apps.data, filter]);
   return (
     <div className="page">
@@ -127,11 +108,11 @@ function AppGrid() {
           No applications yet. Create one with <code>slipway app create -f app.yaml</code>.
         </p>
       )}
-      {groups.map(([env, items]) => (
+      {groups.map(([env, items, first]) => (
         <section key={env}>
           <h2>{env}</h2>
           <div className="card-grid">
-            {items.map((a) => {
+            {items.slice(0, Math.max(0, limit - first)).map((a) => {
               const s = appStatus(a);
               return (
                 <a className="card app-card" key={a.name} href={href('apps', a.name)} data-app={a.name}>
@@ -292,12 +273,14 @@ function AppDetail({ name }: { name: string }) {
           </strong>{' '}
           <Badge status={selected.health} /> <span className="muted">{selected.message}</span>
           {selected.kind === 'Pod' && selected.namespace && (
-            <PodLogPanel
-              key={selected.id}
-              namespace={selected.namespace}
-              pod={selected.name}
-              containers={[]}
-            />
+            <Suspense fallback={<p className="muted">Loading the log…</p>}>
+              <PodLogPanel
+                key={selected.id}
+                namespace={selected.namespace}
+                pod={selected.name}
+                containers={[]}
+              />
+            </Suspense>
           )}
           <LiveYaml node={selected} />
         </div>

@@ -1,10 +1,10 @@
 // The environments board: a column per environment, a row per service, the running tag in each cell.
 import { useMemo, useState } from 'react';
 import { post } from '../api.ts';
+import { type AppSummary, appStatus, sortEnvs } from '../app-status.ts';
 import { Badge, ErrorNote } from '../components/badge.tsx';
 import { href, useApi } from '../hooks.ts';
 import { useMe, whyCannotDeploy } from '../session.ts';
-import { type AppSummary, appStatus, sortEnvs } from './apps.tsx';
 
 interface Env {
   name: string;
