@@ -1,7 +1,7 @@
 // The thin I/O shell around the pure loader: a chart directory (honouring .helmignore), a .tgz file, or an
 // OCI reference (`oci://host/repo/name` + version) fetched with the OCI distribution API.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { InputError, NotFoundError, UnavailableError } from '../core/index.ts';
 import {
@@ -70,9 +70,10 @@ export async function loadChart(source: string, options: LoadChartSourceOptions 
     const archive = await pullOciChart(source, options);
     return loadArchiveFiles(archive, source);
   }
-  let st: Awaited<ReturnType<typeof stat>>;
+  // Synchronous reads: loading one chart is a few small files, and a CLI start saves loading fs/promises.
+  let st: ReturnType<typeof statSync>;
   try {
-    st = await stat(source);
+    st = statSync(source);
   } catch {
     throw new NotFoundError(`path "${source}" not found`, { location: { file: source } });
   }
@@ -80,7 +81,7 @@ export async function loadChart(source: string, options: LoadChartSourceOptions 
     const files = await readChartDir(source);
     return loadChartFromFiles(files);
   }
-  const data = new Uint8Array(await readFile(source));
+  const data = new Uint8Array(readFileSync(source));
   return loadArchiveFiles(data, source);
 }
 
@@ -229,7 +230,6 @@ export async function pullOciChart(ref: string, options: LoadChartSourceOptions 
   const data = new Uint8Array(await blob.arrayBuffer());
   const [algo, hex] = layer.digest.split(':');
   if (algo === 'sha256') {
-    const { createHash } = await import('node:crypto');
     const got = createHash('sha256').update(data).digest('hex');
     if (got !== hex) throw new InputError(`${ref}:${tag}: chart layer digest mismatch (got sha256:${got})`);
   }
