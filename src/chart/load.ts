@@ -1,8 +1,8 @@
 // The thin I/O shell around the pure loader: a chart directory (honouring .helmignore), a .tgz file, or an
 // OCI reference (`oci://host/repo/name` + version) fetched with the OCI distribution API.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError, NotFoundError, UnavailableError } from '../core/index.ts';
 import {
   type Chart,
@@ -35,28 +35,25 @@ export interface LoadChartSourceOptions {
 /** Reads a chart directory into ChartFiles, skipping what its .helmignore ignores (Helm's LoadDir). */
 export async function readChartDir(dir: string): Promise<ChartFiles> {
   // Synchronous reads: a chart is many small files, and one blocking walk is much faster than many promises.
-  let ignoreText = '';
-  try {
-    ignoreText = readFileSync(join(dir, '.helmignore'), 'utf8');
-  } catch {
-    // no .helmignore
-  }
+  // existsSync rather than a failing read: a thrown ENOENT costs a CLI start more than the check.
+  const ignorePath = join(dir, '.helmignore');
+  const ignoreText = existsSync(ignorePath) ? readFileSync(ignorePath, 'utf8') : '';
   const ignored = parseHelmIgnore(ignoreText);
   const files: ChartFiles = {};
-  const walk = (d: string): void => {
+  const walk = (d: string, prefix: string): void => {
     const entries = readdirSync(d, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const full = join(d, e.name);
-      const rel = relative(dir, full).split(sep).join('/');
+      const rel = prefix + e.name;
       let isDir = e.isDirectory();
       if (e.isSymbolicLink()) isDir = statSync(full).isDirectory();
       if (ignored(rel, isDir)) continue;
-      if (isDir) walk(full);
+      if (isDir) walk(full, `${rel}/`);
       else files[rel] = new Uint8Array(readFileSync(full));
     }
   };
-  walk(dir);
+  walk(dir, '');
   return files;
 }
 

@@ -32,8 +32,19 @@ const onError = (): void => {
   throw BAIL;
 };
 
+// Resolved plain scalars (keys and values repeat across a chart's files); bounded for a long-lived server.
+const resolved = new Map<string, unknown>();
+
 /** A plain scalar as the yaml package resolves it (YAML 1.1); only null, booleans, numbers and strings. */
 function resolvePlain(text: string): unknown {
+  if (resolved.has(text)) return resolved.get(text);
+  const v = resolveByTags(text);
+  if (resolved.size >= 10_000) resolved.clear();
+  resolved.set(text, v);
+  return v;
+}
+
+function resolveByTags(text: string): unknown {
   for (const tag of schemaTags()) {
     if (!tag.test!.test(text)) continue;
     const res = tag.resolve(text, onError, RESOLVE_OPTIONS);
@@ -48,7 +59,7 @@ function resolvePlain(text: string): unknown {
 /** A plain mapping key: must stay a string under YAML 1.1 (`yes`, `1`, `~` would not). */
 function plainKey(text: string): string {
   if (text === '' || text.length > 1000 || text === '<<' || text === '__proto__') throw BAIL;
-  for (const tag of schemaTags()) if (tag.test!.test(text)) throw BAIL;
+  if (resolvePlain(text) !== text) throw BAIL;
   return text;
 }
 

@@ -33,16 +33,17 @@ function run(args: string[], cwd = root): Promise<RunResult & { code: number | n
 describe('bundled CLI', { skip }, () => {
   // Inside the checkout (.tmp/ is git-ignored), so the bundle's external packages resolve from node_modules.
   mkdirSync(join(root, '.tmp'), { recursive: true });
-  // A checkout of its own: bin/slipway.mjs copied, src/ and node_modules/ linked, dist/cli/ built here.
+  // A checkout of its own: bin/ copied, src/ and node_modules/ linked, dist/cli/ built here.
   const checkout = mkdtempSync(join(root, '.tmp', 'cli-bundle-'));
   const outdir = join(checkout, 'dist', 'cli');
   const bundle = (args: string[]) =>
     run(['--input-type=module', '-e', RUN_MAIN, pathToFileURL(join(outdir, 'main.mjs')).href, ...args]);
-  const bin = (args: string[]) => run([join(checkout, 'bin', 'slipway.mjs'), ...args]);
+  const bin = (args: string[], entry = 'slipway.cjs') => run([join(checkout, 'bin', entry), ...args]);
 
   before(async () => {
     mkdirSync(join(checkout, 'bin'));
-    copyFileSync(join(root, 'bin', 'slipway.mjs'), join(checkout, 'bin', 'slipway.mjs'));
+    for (const name of ['slipway.cjs', 'slipway.mjs'])
+      copyFileSync(join(root, 'bin', name), join(checkout, 'bin', name));
     for (const name of ['src', 'node_modules', 'package.json'])
       symlinkSync(join(root, name), join(checkout, name));
     const built = await run([join(root, 'scripts', 'build-cli.mjs'), '--outdir', outdir]);
@@ -63,7 +64,7 @@ describe('bundled CLI', { skip }, () => {
     assert.match(sub.stdout, /--set-json/);
   });
 
-  test('bin/slipway.mjs leaves template --help and usage errors to the full CLI', async () => {
+  test('bin/slipway.cjs leaves template --help and usage errors to the full CLI', async () => {
     for (const args of [
       ['template', '--help'],
       ['template'],
@@ -88,8 +89,11 @@ describe('bundled CLI', { skip }, () => {
       if (!want.ok) assert.equal(got.stderr.trim(), want.stderr.trim());
       // The fast path: the first run makes the code cache (if an earlier case has not), the second uses it.
       const args = ['template', c.release, join(c.dir, c.chart), ...absoluteArgs(c)];
-      for (const pass of ['first', 'second']) {
-        const fast = await bin(args);
+      for (const [pass, entry] of [
+        ['first', 'slipway.cjs'],
+        ['second', 'slipway.mjs'],
+      ] as const) {
+        const fast = await bin(args, entry);
         assert.equal(fast.code, got.code, `${pass} run: ${fast.stderr}`);
         assert.equal(fast.stdout, got.stdout, `${pass} run`);
         assert.equal(fast.stderr, got.stderr, `${pass} run`);
