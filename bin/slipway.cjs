@@ -76,7 +76,7 @@ async function runTemplateBundle(argv, manifest) {
     const data = fs.readFileSync(cacheFile);
     if (data.toString('latin1', 0, key.length) === key) cachedData = data.subarray(key.length);
   } catch {}
-  const source = fs.readFileSync(file, 'utf8');
+  const source = fs.readFileSync(file, manifest.templateAscii ? 'latin1' : 'utf8');
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     ...(cachedData ? { cachedData } : {}),

@@ -6,7 +6,7 @@
 // - Paths that source files build from import.meta (data files, web/dist, package.json) keep pointing into
 //   the source tree: each `import.meta.url`/`dirname`/`filename` of a file under src/ is rewritten to that
 //   file's original location, resolved against the bundle's own location at run time.
-// bin/slipway.mjs runs the bundle only while it is newer than every source file listed in inputs.json.
+// bin/slipway.cjs runs the bundle only while it is newer than every source file listed in inputs.json.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -141,8 +141,8 @@ const sourceInputs = (meta) =>
     .sort();
 
 /**
- * The fast path of `slipway template` (bin/slipway.mjs): src/cli/template-fast.ts and what it imports, as ONE
- * CommonJS file (no commander, no other command), so a start resolves no modules and bin/slipway.mjs can
+ * The fast path of `slipway template` (bin/slipway.cjs): src/cli/template-fast.ts and what it imports, as ONE
+ * CommonJS file (no commander, no other command), so a start resolves no modules and bin/slipway.cjs can
  * compile it through vm.Script with a V8 code cache. Arguments it does not handle go to main.mjs.
  */
 /**
@@ -205,7 +205,9 @@ const manifest = {
   builtAt: started,
   inputs: sourceInputs(result.metafile),
   templateInputs: sourceInputs(template.metafile),
-  // Keys bin/slipway.mjs's V8 code cache for template.cjs.
+  // ASCII-only: bin/slipway.cjs reads it as latin1, which is cheaper than decoding UTF-8.
+  templateAscii: /^[\x00-\x7f]*$/.test(readFileSync(join(outdir, 'template.cjs'), 'latin1')),
+  // Keys bin/slipway.cjs's V8 code cache for template.cjs.
   templateHash: createHash('sha256')
     .update(readFileSync(join(outdir, 'template.cjs')))
     .digest('hex')
