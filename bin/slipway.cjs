@@ -76,7 +76,12 @@ async function runTemplateBundle(argv, manifest) {
     const data = fs.readFileSync(cacheFile);
     if (data.toString('latin1', 0, key.length) === key) cachedData = data.subarray(key.length);
   } catch {}
-  const source = fs.readFileSync(file, manifest.templateAscii ? 'latin1' : 'utf8');
+  let source;
+  try {
+    source = fs.readFileSync(file, manifest.templateAscii ? 'latin1' : 'utf8');
+  } catch {
+    return undefined; // an older or partial build: the full CLI runs
+  }
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
