@@ -6,7 +6,8 @@
 // - Paths that source files build from import.meta (data files, web/dist, package.json) keep pointing into
 //   the source tree: each `import.meta.url`/`dirname`/`filename` of a file under src/ is rewritten to that
 //   file's original location, resolved against the bundle's own location at run time.
-// bin/slipway.mjs runs the bundle only while it is newer than every source file listed in inputs.json.
+// bin/slipway.cjs runs the bundle only while it is newer than every source file listed in inputs.json.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
@@ -134,9 +135,82 @@ const result = await esbuild.build({
   logLevel: 'warning',
   plugins: [sourceLocation, lazyPackages, externalPackages],
 });
-const inputs = Object.keys(result.metafile.inputs)
-  .filter((p) => p.startsWith('src/'))
-  .sort();
+const sourceInputs = (meta) =>
+  Object.keys(meta.inputs)
+    .filter((p) => p.startsWith('src/'))
+    .sort();
+
+/**
+ * The fast path of `slipway template` (bin/slipway.cjs): src/cli/template-fast.ts and what it imports, as ONE
+ * CommonJS file (no commander, no other command), so a start resolves no modules and bin/slipway.cjs can
+ * compile it through vm.Script with a V8 code cache. Arguments it does not handle go to main.mjs.
+ */
+/**
+ * Node built-ins that cost a start milliseconds to load (crypto ~15 ms, child_process with net and streams
+ * ~25, zlib, fs/promises) but that a template run needs only for some charts, or never (commander requires
+ * child_process for executable sub-commands): in the template bundle each becomes a module of forwarders that
+ * loads the real one on first call. Only functions are forwarded (classes too: `new` constructs the real
+ * one); importing anything else from them fails the build.
+ */
+const LAZY_BUILTINS = ['crypto', 'child_process', 'zlib', 'fs/promises'];
+
+const lazyBuiltins = {
+  name: 'slipway-lazy-builtins',
+  setup(build) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    build.onResolve({ filter }, (args) => {
+      if (args.namespace === 'slipway-lazy-builtin') return { path: args.path, external: true };
+      return { path: args.path.replace(/^node:/, ''), namespace: 'slipway-lazy-builtin' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'slipway-lazy-builtin' }, async (args) => {
+      const real = await import(`node:${args.path}`);
+      const names = Object.keys(real).filter((n) => n !== 'default' && typeof real[n] === 'function');
+      const lines = [
+        'let loaded;',
+        `const load = () => (loaded ??= require(${JSON.stringify(`node:${args.path}`)}));`,
+        ...names.map(
+          (n) =>
+            `export function ${n}(...args) { const f = load().${n}; return new.target ? Reflect.construct(f, args) : f.apply(this, args); }`,
+        ),
+      ];
+      return { contents: lines.join('\n'), loader: 'js', resolveDir: root };
+    });
+  },
+};
+const cjsBanner = [
+  `const __slipwayRoot = require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(`${toPosix(relative(outdir, root))}/`)}));`,
+  'const __slipwaySourceUrl = (p) => new URL(p, __slipwayRoot).href;',
+  "const __slipwaySourcePath = (p) => require('node:url').fileURLToPath(new URL(p, __slipwayRoot));",
+].join('\n');
+const template = await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { template: 'src/cli/template-fast.ts' },
+  outdir,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.cjs' },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  banner: { js: cjsBanner },
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [lazyBuiltins, sourceLocation, lazyPackages, externalPackages],
+});
+
 // Written last: its presence means a complete build. Times are the build's start, so a file saved while
 // the build ran counts as newer.
-writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify({ builtAt: started, inputs }, null, 1)}\n`);
+const manifest = {
+  builtAt: started,
+  inputs: sourceInputs(result.metafile),
+  templateInputs: sourceInputs(template.metafile),
+  // ASCII-only: bin/slipway.cjs reads it as latin1, which is cheaper than decoding UTF-8.
+  templateAscii: /^[\x00-\x7f]*$/.test(readFileSync(join(outdir, 'template.cjs'), 'latin1')),
+  // Keys bin/slipway.cjs's V8 code cache for template.cjs.
+  templateHash: createHash('sha256')
+    .update(readFileSync(join(outdir, 'template.cjs')))
+    .digest('hex')
+    .slice(0, 16),
+};
+writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify(manifest, null, 1)}\n`);

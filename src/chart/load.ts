@@ -1,8 +1,8 @@
 // The thin I/O shell around the pure loader: a chart directory (honouring .helmignore), a .tgz file, or an
 // OCI reference (`oci://host/repo/name` + version) fetched with the OCI distribution API.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError, NotFoundError, UnavailableError } from '../core/index.ts';
 import {
   type Chart,
@@ -35,28 +35,25 @@ export interface LoadChartSourceOptions {
 /** Reads a chart directory into ChartFiles, skipping what its .helmignore ignores (Helm's LoadDir). */
 export async function readChartDir(dir: string): Promise<ChartFiles> {
   // Synchronous reads: a chart is many small files, and one blocking walk is much faster than many promises.
-  let ignoreText = '';
-  try {
-    ignoreText = readFileSync(join(dir, '.helmignore'), 'utf8');
-  } catch {
-    // no .helmignore
-  }
+  // existsSync rather than a failing read: a thrown ENOENT costs a CLI start more than the check.
+  const ignorePath = join(dir, '.helmignore');
+  const ignoreText = existsSync(ignorePath) ? readFileSync(ignorePath, 'utf8') : '';
   const ignored = parseHelmIgnore(ignoreText);
   const files: ChartFiles = {};
-  const walk = (d: string): void => {
+  const walk = (d: string, prefix: string): void => {
     const entries = readdirSync(d, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const full = join(d, e.name);
-      const rel = relative(dir, full).split(sep).join('/');
+      const rel = prefix + e.name;
       let isDir = e.isDirectory();
       if (e.isSymbolicLink()) isDir = statSync(full).isDirectory();
       if (ignored(rel, isDir)) continue;
-      if (isDir) walk(full);
+      if (isDir) walk(full, `${rel}/`);
       else files[rel] = new Uint8Array(readFileSync(full));
     }
   };
-  walk(dir);
+  walk(dir, '');
   return files;
 }
 
@@ -70,9 +67,10 @@ export async function loadChart(source: string, options: LoadChartSourceOptions 
     const archive = await pullOciChart(source, options);
     return loadArchiveFiles(archive, source);
   }
-  let st: Awaited<ReturnType<typeof stat>>;
+  // Synchronous reads: loading one chart is a few small files, and a CLI start saves loading fs/promises.
+  let st: ReturnType<typeof statSync>;
   try {
-    st = await stat(source);
+    st = statSync(source);
   } catch {
     throw new NotFoundError(`path "${source}" not found`, { location: { file: source } });
   }
@@ -80,7 +78,7 @@ export async function loadChart(source: string, options: LoadChartSourceOptions 
     const files = await readChartDir(source);
     return loadChartFromFiles(files);
   }
-  const data = new Uint8Array(await readFile(source));
+  const data = new Uint8Array(readFileSync(source));
   return loadArchiveFiles(data, source);
 }
 
@@ -229,7 +227,6 @@ export async function pullOciChart(ref: string, options: LoadChartSourceOptions 
   const data = new Uint8Array(await blob.arrayBuffer());
   const [algo, hex] = layer.digest.split(':');
   if (algo === 'sha256') {
-    const { createHash } = await import('node:crypto');
     const got = createHash('sha256').update(data).digest('hex');
     if (got !== hex) throw new InputError(`${ref}:${tag}: chart layer digest mismatch (got sha256:${got})`);
   }

@@ -1,7 +1,12 @@
 // A small synchronous reader and writer for gzipped tar archives (ustar, pax and GNU long names): enough for
 // Helm chart packages. Pure: bytes in, entries out.
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { InputError } from '../core/index.ts';
+
+type Zlib = typeof import('node:zlib');
+let zlibModule: Zlib | undefined;
+/** node:zlib, loaded on first use: most charts are directories, and loading zlib costs a CLI start ~5 ms. */
+const zlib = (): Zlib => (zlibModule ??= createRequire(import.meta.url)('node:zlib') as Zlib);
 
 export interface TarEntry {
   path: string;
@@ -41,7 +46,7 @@ function parsePax(data: Uint8Array): Record<string, string> {
 export function readTarGz(bytes: Uint8Array, name = 'archive'): TarEntry[] {
   let buf: Uint8Array;
   try {
-    buf = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+    buf = bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib().gunzipSync(bytes) : bytes;
   } catch (err) {
     throw new InputError(`${name}: not a valid gzip archive: ${(err as Error).message}`, {
       location: { file: name },
@@ -119,5 +124,5 @@ export function writeTarGz(entries: TarEntry[], mtime = 0): Uint8Array {
     parts.push(header(e.path, e.data.length, '0'), Buffer.from(e.data), pad(e.data.length));
   }
   parts.push(Buffer.alloc(1024));
-  return new Uint8Array(gzipSync(Buffer.concat(parts)));
+  return new Uint8Array(zlib().gzipSync(Buffer.concat(parts)));
 }

@@ -468,7 +468,7 @@ export function parseGoDuration(s: string): number {
   if (s === '') throw new Error(`time: invalid duration ${JSON.stringify(orig)}`);
   let total = 0;
   while (s !== '') {
-    const m = /^([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)/.exec(s);
+    const m = /^([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/.exec(s);
     if (!m || m[1] === '' || m[1] === '.') {
       if (m && (m[1] === '' || m[1] === '.'))
         throw new Error(`time: invalid duration ${JSON.stringify(orig)}`);
