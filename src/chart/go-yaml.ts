@@ -3,7 +3,6 @@
 import { parseAllDocuments } from 'yaml';
 import { InputError } from '../core/index.ts';
 import { GoInt64 } from '../template/index.ts';
-import { parseYamlFast } from './yaml-fast.ts';
 
 export type YamlValue = unknown;
 
@@ -15,12 +14,6 @@ export class YamlSyntaxError extends InputError {}
  * become strings and timestamps stay strings, as they do after Helm's YAML → JSON conversion.
  */
 export function parseGoYaml(text: string, file?: string): YamlValue {
-  const fast = parseYamlFast(text);
-  return fast !== undefined ? fast : parseGoYamlFull(text, file);
-}
-
-/** parseGoYaml through the yaml package alone (what parseYamlFast must agree with). */
-export function parseGoYamlFull(text: string, file?: string): YamlValue {
   const docs = parseAllDocuments(text, {
     version: '1.1',
     intAsBigInt: false,
