@@ -63,6 +63,21 @@ test('every read command takes --json', async () => {
   walk(program, []);
 });
 
+test("--version is Slipway's before a command and the command's own after it", async () => {
+  const top = capture();
+  assert.equal(await main(['--version'], top.io), 0);
+  assert.match(top.out.join('\n'), /^\d+\.\d+\.\d+/);
+  // `template --version` is the chart version of an oci:// reference; for a chart directory it is unused,
+  // so the chart renders instead of Slipway printing its own version.
+  const chart = capture();
+  const code = await main(
+    ['template', 'x', 'test/charts/testdata/basic/chart', '--version', '9.9.9'],
+    chart.io,
+  );
+  assert.equal(code, 0, chart.err.join('\n'));
+  assert.match(chart.out.join('\n'), /# Source: chart\/templates\//);
+});
+
 test('an unknown command exits 2 with help', async () => {
   const c = capture();
   assert.equal(await main(['frobnicate'], c.io), 2);

@@ -66,9 +66,12 @@ export async function buildProgram(io: CliIO, argv?: string[]): Promise<Command>
     const json = opts.json === true || process.argv.includes('--json') || io.env.SLIPWAY_OUTPUT === 'json';
     return { ...opts, json };
   });
+  const name = argv === undefined ? undefined : commandName(argv);
+  program.description('Slipway: from git push to a running, healthy deployment');
+  // Commander sees a program option anywhere on the line, so `-v, --version` would swallow a command's own
+  // `--version` (`slipway template NAME oci://… --version 1.2.0`): it is Slipway's only before a command.
+  if (name === undefined) program.version(VERSION, '-v, --version');
   program
-    .description('Slipway: from git push to a running, healthy deployment')
-    .version(VERSION, '-v, --version')
     .option(
       '--server <url>',
       'Slipway server URL (default: saved login, $SLIPWAY_SERVER or http://127.0.0.1:8080)',
@@ -79,7 +82,6 @@ export async function buildProgram(io: CliIO, argv?: string[]): Promise<Command>
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
-  const name = argv === undefined ? undefined : commandName(argv);
   const sole = name === undefined ? undefined : COMMAND_MODULES.find((m) => m.sole === name);
   const modules = sole === undefined ? COMMAND_MODULES : [sole];
   const registrars = await Promise.all(modules.map((m) => m.load()));
