@@ -32,6 +32,9 @@ export class BufferPool {
 
 export const slabs = new BufferPool();
 
+/** Slabs one download reads ahead into while the socket still sends earlier ones. */
+const SEND_DEPTH = 2;
+
 /** Thrown by {@link receiveToFile} when the body is larger than allowed. */
 export class TooLargeError extends Error {
   readonly limit: number;
@@ -202,8 +205,9 @@ export async function sendFileRange(
   response.on('close', onClose);
   // Failed writes are seen through their callbacks; the response's own 'error' event must not go unheard.
   response.on('error', ignore);
-  const buffers = [slabs.take(), slabs.take()];
-  const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
+  const depth = Math.min(SEND_DEPTH, Math.ceil(total / SLAB_BYTES));
+  const buffers = Array.from({ length: depth }, () => slabs.take());
+  const inFlight: (Promise<void> | undefined)[] = buffers.map(() => undefined);
   let reusable = true;
   try {
     let position = start;
@@ -220,7 +224,7 @@ export async function sendFileRange(
       // Awaited later (or never, when the other write fails first): never an unhandled rejection.
       sent.catch(ignore);
       inFlight[i] = sent;
-      i ^= 1;
+      i = (i + 1) % depth;
     }
     await Promise.race([Promise.all(inFlight), gone]);
     response.end();
