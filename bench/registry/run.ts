@@ -3,7 +3,7 @@
 // htpasswd Basic auth (the auth it supports without a token server), with the same user and password
 // Slipway gets. Every figure runs BENCH_ROUNDS times per registry (order rotated each round) and the
 // median is printed.
-//   node --import tsx bench/registry/run.ts
+//   node --import tsx bench/registry/run.ts [--quick]
 // Env: BENCH_LAYERS (20), BENCH_LAYER_MB (10), BENCH_SMALL (1000), BENCH_CONCURRENCY (8),
 // BENCH_WRK_SECONDS (10), BENCH_ROUNDS (3), BENCH_SMALL_ROUNDS (BENCH_ROUNDS), BENCH_ONLY (comma list of big,small,manifest),
 // BENCH_SLIPWAY_NODE_ARGS (extra node flags for the Slipway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
@@ -22,9 +22,11 @@ import bcrypt from 'bcryptjs';
 const run = promisify(execFile);
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 20);
 const LAYER_MB = Number(process.env.BENCH_LAYER_MB ?? 10);
-const SMALL = Number(process.env.BENCH_SMALL ?? 1000);
+/** `--quick`: 100 small images and 5 s of wrk (a few minutes in all); env settings still win. */
+const QUICK = process.argv.includes('--quick');
+const SMALL = Number(process.env.BENCH_SMALL ?? (QUICK ? 100 : 1000));
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
+const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? (QUICK ? 5 : 10));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SMALL_ROUNDS = Number(process.env.BENCH_SMALL_ROUNDS ?? ROUNDS);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'big,small,manifest').split(','));

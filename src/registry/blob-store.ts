@@ -1,12 +1,13 @@
 // Content-addressed blob files under `<data>/registry`: `blobs/<alg>/<aa>/<hex>` and upload temp files
 // under `uploads/`. A blob file appears only by rename after its bytes were hashed, matched and fsynced.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream, unlinkSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createReadStream, type ReadStream, unlinkSync } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tryParseDigest } from '../oci/index.ts';
+import { receiveToFile, TooLargeError } from './blob-io.ts';
 import { OciError } from './oci-errors.ts';
 
 interface HashState {
@@ -77,45 +78,56 @@ export class BlobStore {
     maxBytes?: number,
   ): Promise<number> {
     const path = this.uploadPath(id);
-    let state = this.#hashes.get(id);
-    const size = state && !state.busy ? state.offset : await this.uploadSize(id);
-    if (size === undefined) throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${id}`);
-    if (state?.busy)
+    const known = this.#hashes.get(id);
+    if (known?.busy)
       throw new OciError('RANGE_INVALID', `Upload ${id} is receiving another chunk`, { status: 416 });
-    if (start !== undefined && start !== size) {
-      throw new OciError('RANGE_INVALID', `Chunk starts at ${start} but the upload has ${size} bytes`, {
-        status: 416,
-        detail: { size },
-      });
-    }
-    if (!state || state.offset !== size) {
-      state = { hash: createHash('sha256'), offset: -1, busy: true };
-    }
+    // Claimed before the first await, so a second chunk for this upload is refused, not interleaved.
+    const state: HashState = known ?? { hash: createHash('sha256'), offset: -1, busy: true };
     state.busy = true;
     this.#hashes.set(id, state);
-    const hashing = state.offset === size;
-    let written = 0;
-    const hash = state.hash;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        written += chunk.length;
-        if (maxBytes !== undefined && written > maxBytes) {
-          done(new OciError('SIZE_INVALID', `Upload is larger than the ${maxBytes} bytes allowed`));
-          return;
-        }
-        if (hashing) hash.update(chunk);
-        done(null, chunk);
-      },
-    });
+    // Only ever forget our own state: a later chunk may have claimed the upload meanwhile.
+    const drop = () => {
+      if (this.#hashes.get(id) === state) this.#hashes.delete(id);
+    };
+    let written: number;
+    let size: number;
     try {
-      await pipeline(source, meter, createWriteStream(path, { flags: 'a', highWaterMark: 1 << 20 }));
+      size = state.offset >= 0 ? state.offset : ((await this.uploadSize(id)) ?? -1);
+      if (size < 0) throw new OciError('BLOB_UPLOAD_UNKNOWN', `Unknown upload ${id}`);
+      // An empty upload (after a restart) can start a running hash from scratch.
+      if (size === 0) state.offset = 0;
+      if (start !== undefined && start !== size) {
+        throw new OciError('RANGE_INVALID', `Chunk starts at ${start} but the upload has ${size} bytes`, {
+          status: 416,
+          detail: { size },
+        });
+      }
+      // The running hash is usable only when it covers exactly the bytes already in the file.
+      const hashing = state.offset === size;
+      const fh = await open(path, 'r+');
+      try {
+        written = await receiveToFile(source, fh, size, hashing ? state.hash : undefined, maxBytes).catch(
+          (err: unknown) => {
+            // Free the upload for the client's next chunk at once, not after the close below.
+            drop();
+            throw err;
+          },
+        );
+      } finally {
+        await fh.close();
+      }
+      if (!hashing) {
+        drop();
+        return size + written;
+      }
     } catch (err) {
-      this.#hashes.delete(id);
+      drop();
+      if (err instanceof TooLargeError)
+        throw new OciError('SIZE_INVALID', `Upload is larger than the ${err.limit} bytes allowed`);
       throw err;
     }
     state.busy = false;
-    if (hashing) state.offset = size + written;
-    else this.#hashes.delete(id);
+    state.offset = size + written;
     return size + written;
   }
 
@@ -183,6 +195,11 @@ export class BlobStore {
       highWaterMark: range ? Math.max(1, Math.min(READ_CHUNK, range.end - range.start + 1)) : READ_CHUNK,
       ...(range ? { start: range.start, end: range.end } : {}),
     });
+  }
+
+  /** Opens a blob's file for reading (rejects with ENOENT when it is gone). */
+  openBlob(digest: string): Promise<FileHandle> {
+    return open(this.blobPath(digest), 'r');
   }
 
   /** A small blob's whole bytes in one buffer (manifests, configs). */

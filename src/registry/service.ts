@@ -1,6 +1,7 @@
 // The registry's storage operations: uploads, blobs, manifests, tags, referrers and garbage collection.
 // Callers (the /v2 routes, other modules in-process) have already been authorised.
 import { createHash, randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Clock, EventBus, Logger } from '../core/index.ts';
 import { isIndexMediaType, MEDIA_TYPES } from '../oci/index.ts';
@@ -155,6 +156,11 @@ export class RegistryService {
   /** Reads a blob's bytes (optionally a byte range, inclusive). */
   readBlob(digest: string, range?: { start: number; end: number }): Readable {
     return this.#blobs.readBlob(digest, range);
+  }
+
+  /** Opens a blob's file for reading (the /v2 routes send it themselves); rejects with ENOENT when gone. */
+  openBlob(digest: string): Promise<FileHandle> {
+    return this.#blobs.openBlob(digest);
   }
 
   /**

@@ -1,6 +1,8 @@
 // Conformance-style tests of every /v2/ endpoint with fetch: status codes, headers and error bodies.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { manualClock } from '../core/index.ts';
@@ -144,6 +146,81 @@ test('chunked PATCH uploads with Content-Range, status GET, out-of-order chunk 4
   res = await fetch(`${s.url}${location}`, { headers: { authorization: A } });
   assert.equal(res.status, 404);
   assert.equal(await errorCode(res), 'BLOB_UPLOAD_UNKNOWN');
+});
+
+test('big blobs: chunked PATCHes across buffer boundaries, an interrupted PATCH resumed, Range GETs', async () => {
+  const MiB = 1 << 20;
+  const data = randomBytes(3 * MiB + 4321);
+  let res = await v2('t/big/blobs/uploads/', { method: 'POST' });
+  const location = res.headers.get('location')!;
+  const patch = (body: Buffer, start: number) =>
+    fetch(`${s.url}${location}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: A,
+        'content-type': 'application/octet-stream',
+        'content-range': `${start}-${start + body.length - 1}`,
+        'content-length': String(body.length),
+      },
+      body,
+    });
+  res = await patch(data.subarray(0, MiB + 17), 0);
+  assert.equal(res.status, 202);
+  assert.equal(res.headers.get('range'), `0-${MiB + 16}`);
+  // A client that dies in the middle of a chunk: it promised more bytes than it sends.
+  const cut = MiB + 17 + MiB / 2;
+  await new Promise<void>((resolve) => {
+    const req = httpRequest(`${s.url}${location}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: A,
+        'content-type': 'application/octet-stream',
+        'content-range': `${MiB + 17}-${2 * MiB}`,
+        'content-length': String(2 * MiB - (MiB + 17) + 1),
+      },
+    });
+    req.on('error', () => resolve());
+    req.write(data.subarray(MiB + 17, cut), () => setTimeout(() => req.destroy(), 200));
+    req.on('close', () => resolve());
+  });
+  // The upload kept a prefix of what was sent; the client asks where to go on and resumes there.
+  let size = -1;
+  for (let i = 0; i < 50; i++) {
+    res = await fetch(`${s.url}${location}`, { headers: { authorization: A } });
+    assert.equal(res.status, 204);
+    size = Number(res.headers.get('range')!.split('-')[1]) + 1;
+    if (size === cut) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(size >= MiB + 17 && size <= cut, `resume point ${size}`);
+  res = await patch(data.subarray(size), size);
+  assert.equal(res.status, 202);
+  assert.equal(res.headers.get('range'), `0-${data.length - 1}`);
+  const digest = sha256(data);
+  res = await fetch(`${s.url}${location}?digest=${digest}`, { method: 'PUT', headers: { authorization: A } });
+  assert.equal(res.status, 201);
+  res = await v2(`t/big/blobs/${digest}`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-length'), String(data.length));
+  assert.equal(res.headers.get('docker-content-digest'), digest);
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(data));
+  res = await v2(`t/big/blobs/${digest}`, { headers: { range: `bytes=${MiB - 3}-${2 * MiB + 3}` } });
+  assert.equal(res.status, 206);
+  assert.equal(res.headers.get('content-range'), `bytes ${MiB - 3}-${2 * MiB + 3}/${data.length}`);
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(MiB - 3, 2 * MiB + 4)));
+  res = await v2(`t/big/blobs/${digest}`, { headers: { range: 'bytes=-10' } });
+  assert.equal(res.status, 206);
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(data.length - 10)));
+  // A single POST with the whole body and ?digest= works at this size too.
+  const other = randomBytes(2 * MiB + 1);
+  res = await v2(`t/big/blobs/uploads/?digest=${sha256(other)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: other,
+  });
+  assert.equal(res.status, 201);
+  res = await v2(`t/big/blobs/${sha256(other)}`);
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(other));
 });
 
 test('a chunked upload with a wrong digest is rejected and leaves nothing behind', async () => {

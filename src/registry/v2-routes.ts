@@ -1,7 +1,9 @@
 // The OCI Distribution API under /v2/: every endpoint of distribution-spec v1.1 plus `_catalog`.
 // Errors are answered in the spec's format; 401s carry the Docker token challenge.
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isSlipwayError, type Logger } from '../core/index.ts';
+import { sendFileRange } from './blob-io.ts';
 import { type Caller, RegistryAccess, type RegistryAction, TOKEN_SERVICE } from './access.ts';
 import { acceptsMediaType, MAX_MANIFEST_BYTES } from './manifest.ts';
 import { parseDigestParam, parseRepository, parseV2Path, type V2Route } from './names.ts';
@@ -261,16 +263,18 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
         reply.header('content-length', size);
         return reply.send();
       }
+      let start = 0;
+      let end = size - 1;
       const range = request.headers.range;
       if (range) {
         const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-        let start = m?.[1] ? Number(m[1]) : undefined;
-        let end = m?.[2] ? Number(m[2]) : undefined;
-        if (m && start === undefined && end !== undefined) {
-          start = Math.max(0, size - end);
-          end = size - 1;
+        let from = m?.[1] ? Number(m[1]) : undefined;
+        let to = m?.[2] ? Number(m[2]) : undefined;
+        if (m && from === undefined && to !== undefined) {
+          from = Math.max(0, size - to);
+          to = size - 1;
         }
-        if (!m || start === undefined || start >= size || (end !== undefined && end < start)) {
+        if (!m || from === undefined || from >= size || (to !== undefined && to < from)) {
           reply.header('content-range', `bytes */${size}`);
           throw new OciError(
             'RANGE_INVALID',
@@ -278,14 +282,26 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
             { status: 416 },
           );
         }
-        end = Math.min(end ?? size - 1, size - 1);
+        start = from;
+        end = Math.min(to ?? size - 1, size - 1);
         reply.code(206);
         reply.header('content-range', `bytes ${start}-${end}/${size}`);
-        reply.header('content-length', end - start + 1);
-        return reply.send(size === 0 ? '' : service.readBlob(digest, { start, end }));
       }
-      reply.header('content-length', size);
-      return reply.send(size === 0 ? '' : service.readBlob(digest, { start: 0, end: size - 1 }));
+      reply.header('content-length', end - start + 1);
+      if (size === 0) return reply.send('');
+      // Opened before anything is sent: a file gone missing is still a clean 404.
+      const file = await service.openBlob(digest);
+      // The bytes bypass Fastify's send: headers now, then the file through reused buffers.
+      reply.hijack();
+      reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+      try {
+        await sendFileRange(file, start, end, reply.raw);
+      } catch (err) {
+        logger.debug({ err, digest }, 'blob download ended early');
+      } finally {
+        await file.close().catch(() => {});
+      }
+      return;
     }
     if (method === 'DELETE') {
       await authorize(request, name, 'delete');

@@ -1,0 +1,257 @@
+// Moving blob bytes between sockets and files with little work per byte: a few large reused buffers
+// instead of one allocation per chunk, few large file writes and reads, no stream pipeline in between.
+// Go's server uses sendfile(2) and splice(2); Node cannot, so this copies as little and as rarely as it can.
+import type { Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { finished, type Readable } from 'node:stream';
+
+/** Size of the buffers blobs move through (one file write or read, one socket write each). */
+export const SLAB_BYTES = 1 << 20;
+
+/** Free buffers of {@link SLAB_BYTES}, reused across requests (at most `max` are kept). */
+export class BufferPool {
+  readonly #free: Buffer[] = [];
+  readonly #max: number;
+  readonly size: number;
+
+  constructor(size = SLAB_BYTES, max = 16) {
+    this.size = size;
+    this.#max = max;
+  }
+
+  take(): Buffer {
+    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  /** Returns a buffer nobody references any more (never one a pending write still reads). */
+  give(buffer: Buffer): void {
+    if (buffer.length === this.size && this.#free.length < this.#max) this.#free.push(buffer);
+  }
+}
+
+export const slabs = new BufferPool();
+
+/** Slabs one download reads ahead into while the socket still sends earlier ones. */
+const SEND_DEPTH = 2;
+
+/** Thrown by {@link receiveToFile} when the body is larger than allowed. */
+export class TooLargeError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`Body is larger than the ${limit} bytes allowed`);
+    this.limit = limit;
+  }
+}
+
+/** Full slabs an upload may have waiting for the disk before it stops reading from the client. */
+const MAX_QUEUED_SLABS = 4;
+
+/**
+ * Writes everything `source` yields to `file` from byte `position` on, hashing it into `hash` (in
+ * order) when given. Incoming chunks are copied into slabs; full slabs are written one at a time in
+ * order while the socket keeps flowing, so there is one file write per {@link SLAB_BYTES}; the source
+ * is paused only while {@link MAX_QUEUED_SLABS} slabs wait for the disk. Resolves with the number of
+ * bytes written. When `source` fails midway, the bytes received so far are still written (a client
+ * may resume from there), then the error is rethrown; `hash` is then incomplete.
+ */
+export function receiveToFile(
+  source: Readable,
+  file: FileHandle,
+  position: number,
+  hash: Hash | undefined,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const queue: { buffer: Buffer; length: number; at: number }[] = [];
+    let slab = slabs.take();
+    let fill = 0;
+    let next = position;
+    let received = 0;
+    let writing = false;
+    let paused = false;
+    let done = false;
+    let failure: unknown;
+    let settled = false;
+
+    const enqueue = () => {
+      if (fill === 0) return;
+      queue.push({ buffer: slab, length: fill, at: next });
+      next += fill;
+      slab = slabs.take();
+      fill = 0;
+    };
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      source.off('data', onData);
+      stopWatching();
+      slabs.give(slab);
+      for (const q of queue) slabs.give(q.buffer);
+      if (failure !== undefined) reject(failure);
+      else resolve(next - position);
+    };
+    const pump = () => {
+      if (writing || settled) return;
+      const item = queue.shift();
+      if (!item) {
+        if (done || failure !== undefined) settle();
+        return;
+      }
+      writing = true;
+      writeFully(file, item.buffer, item.length, item.at).then(
+        () => {
+          writing = false;
+          slabs.give(item.buffer);
+          if (paused && queue.length < MAX_QUEUED_SLABS && failure === undefined) {
+            paused = false;
+            source.resume();
+          }
+          pump();
+        },
+        (err: unknown) => {
+          writing = false;
+          slabs.give(item.buffer);
+          fail(err, false);
+        },
+      );
+    };
+    /** Stops receiving; `keep`: still write what arrived (a resumable client goes on from there). */
+    const fail = (err: unknown, keep: boolean) => {
+      if (failure === undefined) failure = err;
+      if (keep) enqueue();
+      else for (const q of queue.splice(0)) slabs.give(q.buffer);
+      if (!source.destroyed) source.destroy();
+      pump();
+    };
+    const onData = (data: Buffer) => {
+      if (failure !== undefined) return;
+      received += data.length;
+      if (received > maxBytes) {
+        fail(new TooLargeError(maxBytes), false);
+        return;
+      }
+      hash?.update(data);
+      let from = 0;
+      while (from < data.length) {
+        const n = Math.min(data.length - from, SLAB_BYTES - fill);
+        data.copy(slab, fill, from, from + n);
+        fill += n;
+        from += n;
+        if (fill === SLAB_BYTES) enqueue();
+      }
+      if (queue.length > 0) pump();
+      if (queue.length >= MAX_QUEUED_SLABS && !paused) {
+        paused = true;
+        source.pause();
+      }
+    };
+    const stopWatching = finished(source, (err) => {
+      if (failure !== undefined) return;
+      if (err) {
+        fail(err, true);
+        return;
+      }
+      done = true;
+      enqueue();
+      pump();
+    });
+    source.on('data', onData);
+  });
+}
+
+async function writeFully(file: FileHandle, buffer: Buffer, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await file.write(buffer, done, length - done, position + done);
+    if (bytesWritten <= 0) throw new Error('File write made no progress');
+    done += bytesWritten;
+  }
+}
+
+/**
+ * Sends bytes `start..end` (inclusive) of `file` to `response`, whose status and headers the caller
+ * has set (written with the first chunk). Reads go into reused slabs; a slab is read into again only
+ * after the socket is done with it, which also paces reading to the client. Small ranges are one read
+ * and one write. Resolves when everything is handed to the socket; rejects (and destroys the response)
+ * when the file is short or unreadable or the client goes away.
+ */
+export async function sendFileRange(
+  file: FileHandle,
+  start: number,
+  end: number,
+  response: ServerResponse,
+): Promise<void> {
+  const total = end - start + 1;
+  if (total <= 0) {
+    response.end();
+    return;
+  }
+  if (total < SLAB_BYTES / 4) {
+    // One exact-size buffer, not kept: the socket may hold it after end().
+    const buffer = Buffer.allocUnsafe(total);
+    await readFully(file, buffer, total, start);
+    response.end(buffer);
+    return;
+  }
+  let closed: ((err: Error) => void) | undefined;
+  const gone = new Promise<never>((_, reject) => {
+    closed = reject;
+  });
+  gone.catch(() => {});
+  const onClose = () => {
+    if (!response.writableFinished) closed?.(new Error('The client closed the connection'));
+  };
+  response.on('close', onClose);
+  // Failed writes are seen through their callbacks; the response's own 'error' event must not go unheard.
+  response.on('error', ignore);
+  const depth = Math.min(SEND_DEPTH, Math.ceil(total / SLAB_BYTES));
+  const buffers = Array.from({ length: depth }, () => slabs.take());
+  const inFlight: (Promise<void> | undefined)[] = buffers.map(() => undefined);
+  let reusable = true;
+  try {
+    let position = start;
+    let remaining = total;
+    let i = 0;
+    while (remaining > 0) {
+      if (inFlight[i]) await Promise.race([inFlight[i], gone]);
+      const buffer = buffers[i]!;
+      const n = Math.min(buffer.length, remaining);
+      await readFully(file, buffer, n, position);
+      position += n;
+      remaining -= n;
+      const sent = writeChunk(response, n === buffer.length ? buffer : buffer.subarray(0, n));
+      // Awaited later (or never, when the other write fails first): never an unhandled rejection.
+      sent.catch(ignore);
+      inFlight[i] = sent;
+      i = (i + 1) % depth;
+    }
+    await Promise.race([Promise.all(inFlight), gone]);
+    response.end();
+  } catch (err) {
+    reusable = false;
+    // No error argument: nobody needs an 'error' event for a client that left or a short file.
+    response.destroy();
+    throw err;
+  } finally {
+    response.off('close', onClose);
+    if (reusable) for (const b of buffers) slabs.give(b);
+  }
+}
+
+function ignore(): void {}
+
+function writeChunk(response: ServerResponse, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    response.write(chunk, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+async function readFully(file: FileHandle, buffer: Buffer, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await file.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) throw new Error(`Blob file ended ${length - done} bytes early`);
+    done += bytesRead;
+  }
+}
