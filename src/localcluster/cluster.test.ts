@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { isPodReady } from './controllers/workloads.ts';
-import { startTestCluster, type TestCluster } from './testing.ts';
+import { startTestCluster, type TestCluster, until } from './testing.ts';
 import type { KubeObject } from './types.ts';
 
 let cluster: TestCluster;
@@ -24,20 +24,6 @@ async function call(
   const text = await res.text();
   if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return JSON.parse(text);
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function deployment(name: string, image: string, replicas: number, extra: Record<string, unknown> = {}): Any {

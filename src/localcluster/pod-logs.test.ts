@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { logTime, PodLogs } from './pod-logs.ts';
-import { startTestCluster, type TestCluster } from './testing.ts';
+import { startTestCluster, type TestCluster, until } from './testing.ts';
 
 const run = promisify(execFile);
 const KUBECTL = join(import.meta.dirname, '..', '..', 'node_modules', '.cache', 'slipway-tools', 'kubectl');
@@ -55,16 +55,6 @@ async function createPod(name: string, containers: { name: string; image: string
     body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers } }),
   });
   assert.equal(res.status, 201);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function logText(path: string): Promise<{ status: number; text: string }> {

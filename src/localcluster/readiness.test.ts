@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { containerTiming, nextChange, podConditions } from './controllers/probes.ts';
-import { startTestCluster, type TestCluster } from './testing.ts';
+import { startTestCluster, type TestCluster, until } from './testing.ts';
 import type { KubeObject } from './types.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: test reads of arbitrary objects.
@@ -44,20 +44,6 @@ async function call(
   const text = await res.text();
   if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return JSON.parse(text);
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
 }
 
 const P = '/api/v1/namespaces/default/pods';

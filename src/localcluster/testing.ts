@@ -56,3 +56,18 @@ export async function startTestCluster(
     },
   };
 }
+
+/** Polls `fn` until it returns a truthy value (which it returns), or throws after `timeoutMs`, naming `what`. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
