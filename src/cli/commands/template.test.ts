@@ -46,6 +46,7 @@ const ACCEPTED: string[][] = [
   ['template', 'rel', 'chart', '-s', 'templates/a.yaml', '--show-only', 'templates/b.yaml'],
   ['template', 'rel', 'chart', '--include-crds', '--skip-schema-validation', '--plain-http'],
   ['template', 'rel', 'oci://host/x', '--username', 'u', '--password', 'p=w'],
+  ['template', 'rel', 'oci://host/x', '--version', '1.0.0'],
 ];
 
 for (const argv of ACCEPTED) {
@@ -64,7 +65,6 @@ const DECLINED: string[][] = [
   ['template', 'a', 'b', 'c'],
   ['template', 'rel', 'chart', '--help'],
   ['template', 'rel', 'chart', '-h'],
-  ['template', 'rel', 'chart', '--version', '1.0.0'],
   ['template', 'rel', 'chart', '--json'],
   ['template', 'rel', 'chart', '--server', 'http://x'],
   ['template', 'rel', 'chart', '--bogus'],

@@ -65,13 +65,10 @@ const OPTIONS: readonly TemplateOption[] = [
     kind: 'flag',
     description: 'skip values.schema.json validation',
   },
-  // The program's own -v/--version wins over this one when commander parses (it prints Slipway's version),
-  // so the fast parser leaves --version to commander.
   {
     flags: '--version <version>',
     key: 'version',
     kind: 'value',
-    fastPath: false,
     description: 'chart version (for oci:// references)',
   },
   { flags: '--plain-http', key: 'plainHttp', kind: 'flag', description: 'use http for the registry' },
@@ -87,8 +84,6 @@ interface TemplateOption {
   csv?: boolean;
   default?: string;
   description: string;
-  /** false: parseTemplateArgv leaves arguments with this option to commander. */
-  fastPath?: boolean;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -149,7 +144,7 @@ export function parseTemplateArgv(
     }
     const eq = token.startsWith('--') ? token.indexOf('=') : -1;
     const name = eq < 0 ? token : token.slice(0, eq);
-    const option = OPTIONS.find((o) => o.fastPath !== false && optionNames(o).includes(name));
+    const option = OPTIONS.find((o) => optionNames(o).includes(name));
     if (option === undefined) return undefined;
     if (option.kind === 'flag') {
       if (eq >= 0) return undefined;
