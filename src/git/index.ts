@@ -20,6 +20,7 @@ export type {
   GitServiceOptions,
 } from './service.ts';
 export { parseRepoName, isSafeRef } from './names.ts';
+export { readRef } from './refs.ts';
 export type { RepoName } from './names.ts';
 export { runGit, gitEnv } from './git-cli.ts';
 export type { GitRunOptions, GitRunResult } from './git-cli.ts';

@@ -1,7 +1,7 @@
 // GitService: bare repositories under `<data>/git/<org>/<name>.git`, read helpers, commits without a
 // working tree, external mirrors (webhooks and polling) and the `git.push` event.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subject } from '../auth/index.ts';
@@ -14,6 +14,7 @@ import {
   UnavailableError,
 } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { readRef } from './refs.ts';
 import { runGit, runGitBuffer } from './git-cli.ts';
 import { isSafeRef, parseRepoName } from './names.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -305,15 +306,9 @@ export class GitService {
     if (ref.startsWith('refs/heads/') && isSafeRef(ref)) {
       // Fast path without spawning git: a loose branch ref, else packed-refs.
       const path = this.repoPath(repo);
-      const loose = await readFile(join(path, ref), 'utf8').catch(() => undefined);
-      if (loose !== undefined && /^[0-9a-f]{40}\n?$/.test(loose)) return loose.trim();
-      if (loose === undefined) {
-        const packed = await readFile(join(path, 'packed-refs'), 'utf8').catch(() => '');
-        for (const line of packed.split('\n')) {
-          if (line.endsWith(` ${ref}`) && /^[0-9a-f]{40} /.test(line)) return line.slice(0, 40);
-        }
-        if (!existsSync(path)) return undefined;
-      }
+      const sha = await readRef(path, ref);
+      if (sha !== undefined) return sha;
+      if (!existsSync(path)) return undefined;
     }
     const res = await runGit(
       ['-C', this.repoPath(repo), 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`],

@@ -3,9 +3,9 @@
 // process), objects come from one long-lived `git cat-file --batch` per repository, and trees (content-
 // addressed) are cached by their sha, so an unchanged directory is never read twice.
 import { existsSync, mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError, UnavailableError } from '../core/index.ts';
+import { readRef } from '../git/index.ts';
 import { CatFileBatch, type GitObject } from './cat-file.ts';
 import { runGit } from './git-cli.ts';
 import { parseTree } from './git-objects.ts';
@@ -22,36 +22,6 @@ export interface CliGitSourceOptions {
   fetchIntervalMs?: number;
   /** How long a resolved branch stays trusted without a push event (default 0: resolve every time). */
   resolveTtlMs?: number;
-}
-
-/** The sha a ref names in a bare repo, read from its loose file or packed-refs; undefined when unknown. */
-export async function readRef(gitDir: string, ref: string, depth = 0): Promise<string | undefined> {
-  if (depth > 5 || !(ref === 'HEAD' || ref.startsWith('refs/'))) return undefined;
-  if (ref.split('/').some((c) => c === '' || c === '.' || c === '..') || /[\0-\x20~^:?*[\\]/.test(ref))
-    return undefined;
-  let text: string | undefined;
-  try {
-    text = (await readFile(join(gitDir, ref), 'utf8')).trim();
-  } catch {
-    text = undefined;
-  }
-  if (text !== undefined) {
-    if (text.startsWith('ref: ')) return readRef(gitDir, text.slice(5).trim(), depth + 1);
-    return /^[0-9a-f]{40}$/.test(text) ? text : undefined;
-  }
-  let packed: string;
-  try {
-    packed = await readFile(join(gitDir, 'packed-refs'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of packed.split('\n')) {
-    if (line.length > 41 && line.charCodeAt(40) === 32 && line.slice(41) === ref) {
-      const sha = line.slice(0, 40);
-      return /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
-    }
-  }
-  return undefined;
 }
 
 /** Author, time and subject of a raw commit object. */

@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { InputError, NotFoundError, UnavailableError } from '../core/index.ts';
+import { readRef } from '../git/index.ts';
 import { CatFileBatch, type GitObject } from './cat-file.ts';
 import { runGit } from './git-cli.ts';
 import {
@@ -23,7 +24,6 @@ import {
   type TreeChange,
   writeLooseObject,
 } from './git-objects.ts';
-import { readRef as readBareRef } from './git-source.ts';
 import { IMAGE_TAG_RE, setYamlValue } from './yaml-edit.ts';
 
 /** Where a repository named `org/name` (or given as a URL) is cloned from and pushed to. */
@@ -541,10 +541,6 @@ async function headBranch(gitDir: string): Promise<string> {
   }
   const head = await runGit(['--git-dir', gitDir, 'symbolic-ref', '--short', 'HEAD'], { allowFailure: true });
   return head.stdout.toString('utf8').trim() || 'main';
-}
-
-function readRef(gitDir: string, ref: string): Promise<string | undefined> {
-  return readBareRef(gitDir, ref);
 }
 
 /** The mode of `file` at `commit` (e.g. 100755 for an executable), or undefined. */
