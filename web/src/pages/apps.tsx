@@ -187,9 +187,13 @@ function AppDetail({ name }: { name: string }) {
   const [actionError, setActionError] = useState<Error>();
   const [selected, setSelected] = useState<TreeNode>();
   const s = app.data ? appStatus(app.data) : undefined;
-  const envName = s?.env ?? 'default';
-  const isProtected = s?.protected ?? app.data?.protected ?? /^prod/.test(envName);
-  const why = whyCannotDeploy(me, { name: envName, protected: isProtected });
+  // Until the app has arrived its environment is unknown, and so is whether this user may sync it.
+  const why =
+    s &&
+    whyCannotDeploy(me, {
+      name: s.env,
+      protected: s.protected ?? app.data?.protected ?? /^prod/.test(s.env),
+    });
   const act = async (label: string, path: string, body?: unknown) => {
     setBusy(label);
     setActionError(undefined);
@@ -213,16 +217,18 @@ function AppDetail({ name }: { name: string }) {
           <a href={href('apps')}>Applications</a> / {name}
         </h1>
         <div className="actions">
-          <button
-            type="button"
-            className="primary"
-            disabled={!!why || !!busy}
-            title={why ?? 'Apply what git declares'}
-            onClick={() => act('sync', `/api/v1/apps/${enc}/sync`, { prune: true })}
-            data-testid="sync-button"
-          >
-            {busy === 'sync' ? 'Syncing…' : 'Sync'}
-          </button>
+          {s && (
+            <button
+              type="button"
+              className="primary"
+              disabled={!!why || !!busy}
+              title={why ?? 'Apply what git declares'}
+              onClick={() => act('sync', `/api/v1/apps/${enc}/sync`, { prune: true })}
+              data-testid="sync-button"
+            >
+              {busy === 'sync' ? 'Syncing…' : 'Sync'}
+            </button>
+          )}
           <button
             type="button"
             onClick={() => act('refresh', `/api/v1/apps/${enc}/refresh`)}
@@ -247,7 +253,7 @@ function AppDetail({ name }: { name: string }) {
             <span className="label">Health</span> <Badge status={s.health} />
           </div>
           <div>
-            <span className="label">Environment</span> {envName}
+            <span className="label">Environment</span> {s.env}
           </div>
           <div>
             <span className="label">Revision</span> <code>{s.revision?.slice(0, 10) ?? '—'}</code>
@@ -343,7 +349,7 @@ function AppDetail({ name }: { name: string }) {
               <td>
                 <button
                   type="button"
-                  disabled={!!why || !!busy}
+                  disabled={!s || !!why || !!busy}
                   title={why ?? `Roll back to ${h.id}`}
                   onClick={() =>
                     act('rollback', `/api/v1/apps/${enc}/rollback`, { id: h.id, revision: h.id })
