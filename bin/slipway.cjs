@@ -1,4 +1,18 @@
-#!/usr/bin/env node
+#!/bin/sh
+":" //; move=; [ "${1-}" = template ] && [ -n "${NODE_EXTRA_CA_CERTS-}" ] && move=1
+":" //; case "${NODE_OPTIONS-}" in *openssl*|*bundled-ca*) move= ;; esac
+":" //; [ -z "$move" ] || { export SLIPWAY_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }
+":" //; exec node "$0" "$@"
+// The lines above are a shell script to sh and a string and comments to JavaScript. The `slipway` command
+// (npm links package.json's "bin" here) starts as that script: it execs node on this file, as a
+// `#!/usr/bin/env node` line would, and for `slipway template` first moves NODE_EXTRA_CA_CERTS out of Node's
+// way: Node 20 loads that file, with all its bundled root certificates, before any JavaScript runs (~40 ms
+// of a start on a machine that sets it, as long as a whole `helm template` run); bin/extra-ca-certs.cjs
+// trusts the same certificates when the first TLS connection opens. NODE_OPTIONS that choose a certificate
+// store (--use-openssl-ca, --use-bundled-ca, --openssl-*) keep Node's own handling. `node bin/slipway.cjs`
+// skips the shell part. (Biome does not format this file: it would turn the shell lines into JavaScript's
+// style.)
+//
 // The `slipway` command. Runs the bundle in dist/cli/ (built by `npm ci` / `npm run build:cli`) while it is
 // newer than every source file it was built from; otherwise, or with SLIPWAY_DEV=1, runs the TypeScript
 // sources through tsx's loader, so edited sources never run stale and a checkout needs no build step.
@@ -14,6 +28,13 @@
 'use strict';
 
 const fs = require('node:fs');
+const extraCaCerts = process.env.SLIPWAY_EXTRA_CA_CERTS;
+if (extraCaCerts !== undefined) {
+  // Child processes (git, helm, node) get the variable back and load it as they always do.
+  delete process.env.SLIPWAY_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = extraCaCerts;
+  require('./extra-ca-certs.cjs').trustExtraCaCertsOnFirstFetch(extraCaCerts);
+}
 const root = `${__dirname}/../`;
 const dist = `${root}dist/cli/`;
 

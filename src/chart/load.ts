@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, NotFoundError, UnavailableError } from '../core/index.ts';
+import { describeFetchFailure, InputError, NotFoundError, UnavailableError } from '../core/index.ts';
 import {
   type Chart,
   type ChartFiles,
@@ -149,7 +149,7 @@ class RegistryClient {
     try {
       return await this.doFetch(url, { headers, redirect: 'follow' });
     } catch (err) {
-      throw new UnavailableError(`cannot reach registry ${this.base}: ${(err as Error).message}`, {
+      throw new UnavailableError(`cannot reach registry ${this.base}: ${describeFetchFailure(err)}`, {
         cause: err,
       });
     }
@@ -175,7 +175,7 @@ class RegistryClient {
     try {
       res = await this.doFetch(u, { headers });
     } catch (err) {
-      throw new UnavailableError(`cannot reach token service ${u.origin}: ${(err as Error).message}`, {
+      throw new UnavailableError(`cannot reach token service ${u.origin}: ${describeFetchFailure(err)}`, {
         cause: err,
       });
     }

@@ -1,6 +1,7 @@
 // What every CLI command gets: an API client for the configured server and output that honours --json.
 import {
   AuthenticationError,
+  describeFetchFailure,
   ConflictError,
   InputError,
   NotAllowedError,
@@ -75,7 +76,7 @@ export function createCliContext(
         });
       } catch (err) {
         throw new UnavailableError(
-          `Cannot reach Slipway at ${ctx.server()}: ${(err as Error).cause ?? (err as Error).message}. Is it running (slipway up)?`,
+          `Cannot reach Slipway at ${ctx.server()}: ${describeFetchFailure(err)}. Is it running (slipway up)?`,
         );
       }
       const text = await res.text();

@@ -100,6 +100,20 @@ export function formatLocation(loc: SourceLocation | undefined): string {
   return out;
 }
 
+/**
+ * Why a fetch() failed, for a message: fetch rejects with a bare "fetch failed" whose `cause` holds the reason
+ * (`connect ECONNREFUSED 127.0.0.1:8080`, `self-signed certificate in certificate chain
+ * (SELF_SIGNED_CERT_IN_CHAIN)`); any other error gives its own message.
+ */
+export function describeFetchFailure(err: unknown): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (!(cause instanceof Error)) return describeError(err);
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && !cause.message.includes(code)
+    ? `${cause.message} (${code})`
+    : cause.message;
+}
+
 /** Turns any thrown value into a message fit for a user. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;

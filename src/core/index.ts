@@ -13,6 +13,7 @@ export {
   isSlipwayError,
   formatLocation,
   describeError,
+  describeFetchFailure,
 } from './errors.ts';
 export type { SourceLocation, SlipwayErrorOptions } from './errors.ts';
 export { EventBus } from './events.ts';

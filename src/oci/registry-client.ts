@@ -8,6 +8,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import {
   AuthenticationError,
+  describeFetchFailure,
   InputError,
   NotAllowedError,
   NotFoundError,
@@ -158,9 +159,8 @@ export class RegistryClient {
           ...(init.body !== undefined ? { body: init.body } : {}),
         });
       } catch (err) {
-        const cause = (err as Error).cause as { code?: string } | undefined;
         throw new UnavailableError(
-          `Cannot reach registry ${host} (${init.method ?? 'GET'} ${url}): ${cause?.code ?? (err as Error).message}`,
+          `Cannot reach registry ${host} (${init.method ?? 'GET'} ${url}): ${describeFetchFailure(err)}`,
           { cause: err },
         );
       }
