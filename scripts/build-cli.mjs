@@ -90,7 +90,7 @@ const lazyPackages = {
  * Pure-JS packages bundled in: the CLI's start needs them, and loading them from node_modules costs a module
  * resolution per file (yaml has ~80). Every other package stays external and loads from node_modules.
  */
-const BUNDLED_PACKAGES = new Set(['yaml', 'commander']);
+const BUNDLED_PACKAGES = new Set(['yaml', 'js-yaml', 'commander']);
 
 const externalPackages = {
   name: 'slipway-external-packages',

@@ -1,7 +1,7 @@
 // The in-memory chart: Chart.yaml metadata, values, schema, templates, other files and sub-charts, loaded
 // from a map of paths to bytes exactly as Helm's loader sorts them (pkg/chart/loader/load.go).
 import { InputError } from '../core/index.ts';
-import { parseGoYaml, parseGoYamlMap } from './go-yaml.ts';
+import { parseGoYaml, parseGoYamlMap, YamlSyntaxError } from './go-yaml.ts';
 import { readTarGz } from './tar.ts';
 
 /** An in-memory chart tree: paths relative to the chart root (`Chart.yaml`, `templates/x.yaml`, `charts/y.tgz`). */
@@ -178,6 +178,21 @@ export function loadChartFromFiles(files: ChartFiles, options: LoadChartOptions 
   return loadTree(files, options.source ? `${options.source}/` : '');
 }
 
+/** A YAML file of a chart, parsed as Helm's loader does: its errors read `cannot load values.yaml: ...`. */
+function loadYamlFile<T>(
+  name: string,
+  where: string,
+  data: Uint8Array,
+  parse: (text: string, file: string) => T,
+): T {
+  try {
+    return parse(textOf(data), `${where}${name}`);
+  } catch (err) {
+    if (!(err instanceof YamlSyntaxError)) throw err;
+    throw new YamlSyntaxError(`cannot load ${name}: ${err.message}`, { location: err.location ?? {} });
+  }
+}
+
 function loadTree(files: ChartFiles, where: string): Chart {
   const names = Object.keys(files)
     .map((n) => n.replace(/^\.\//, ''))
@@ -189,7 +204,7 @@ function loadTree(files: ChartFiles, where: string): Chart {
   const chartYaml = get('Chart.yaml');
   if (!chartYaml)
     throw new InputError(`${where}Chart.yaml file is missing`, { location: { file: `${where}Chart.yaml` } });
-  const metadata = parseChartMetadata(textOf(chartYaml), `${where}Chart.yaml`);
+  const metadata = loadYamlFile('Chart.yaml', where, chartYaml, parseChartMetadata);
   if (metadata.APIVersion === '') metadata.APIVersion = 'v1';
   let values: Record<string, unknown> = {};
   let schema: unknown;
@@ -201,7 +216,7 @@ function loadTree(files: ChartFiles, where: string): Chart {
     const data = get(name)!;
     if (name === 'Chart.yaml' || name === 'Chart.lock' || name === 'requirements.lock') continue;
     if (name === 'values.yaml') {
-      values = parseGoYamlMap(textOf(data), `${where}values.yaml`);
+      values = loadYamlFile('values.yaml', where, data, parseGoYamlMap);
     } else if (name === 'values.schema.json') {
       schemaText = textOf(data);
       try {
@@ -213,7 +228,7 @@ function loadTree(files: ChartFiles, where: string): Chart {
       }
     } else if (name === 'requirements.yaml') {
       if (metadata.APIVersion === 'v1') {
-        const req = asRecord(parseGoYaml(textOf(data), `${where}requirements.yaml`));
+        const req = asRecord(loadYamlFile('requirements.yaml', where, data, parseGoYaml));
         if (Array.isArray(req.dependencies)) metadata.Dependencies = req.dependencies.map(parseDependency);
       }
       other.push({ name, data });
@@ -252,7 +267,14 @@ function loadTree(files: ChartFiles, where: string): Chart {
           },
         );
       }
-      dependencies.push(loadTree(sub, subWhere));
+      try {
+        dependencies.push(loadTree(sub, subWhere));
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        throw new InputError(`error unpacking subchart ${cname} in ${metadata.Name}: ${err.message}`, {
+          location: err.location ?? {},
+        });
+      }
     }
   }
   return { metadata, values, schema, schemaText, templates, files: other, dependencies };

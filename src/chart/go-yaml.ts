@@ -1,6 +1,13 @@
-// YAML the way Helm sees it: parsing like sigs.k8s.io/yaml (YAML → JSON → float64 numbers) and emitting like
-// its Marshal (JSON round trip, then go-yaml v2 style: sorted keys, unindented sequences, Go quoting rules).
-import { parseAllDocuments } from 'yaml';
+// YAML the way Helm sees it: parsing like sigs.k8s.io/yaml (go-yaml v2 → JSON → float64 numbers) and emitting
+// like its Marshal (JSON round trip, then go-yaml v2 style: sorted keys, unindented sequences, Go quoting rules).
+//
+// The parser is js-yaml (YAML syntax, ~10× faster than the `yaml` package the rest of Slipway edits YAML with)
+// with a schema that resolves plain scalars the way go-yaml v2 does (`yes`/`on`/`y` are booleans, `0777` is
+// octal, `1:20` and timestamps stay strings); the conversion afterwards does what sigs.k8s.io/yaml's JSON step
+// does (map keys become strings, NaN and ±Inf are refused) and what go-yaml's decoder does with `<<` merge keys,
+// aliases (each use a copy of its own) and excessive aliasing. test/charts/yaml-scalars.test.ts compares the
+// result with the real helm's.
+import { FAILSAFE_SCHEMA, loadAll, Type, YAMLException } from 'js-yaml';
 import { InputError } from '../core/index.ts';
 import { GoInt64 } from '../template/index.ts';
 
@@ -10,60 +17,412 @@ export type YamlValue = unknown;
 export class YamlSyntaxError extends InputError {}
 
 /**
+ * A failure go-yaml or the JSON step reports without a line, with its own prefix (`yaml: cannot decode ...`,
+ * `json: unsupported value: NaN`); raised from inside js-yaml and from the conversion.
+ */
+class GoYamlFailure extends Error {}
+
+/** sigs.k8s.io/yaml's wording for any failure of its YAML → JSON step. */
+const CONVERTING = 'error converting YAML to JSON: ';
+
+/**
+ * A number whose map-key spelling differs from JavaScript's String(): go-yaml resolves keys like values, and
+ * sigs.k8s.io/yaml spells a float key with strconv 'g' at 32 bits (`1e+06`, `0.3`) and an int64 key exactly.
+ * js-yaml turns keys into strings with String(), which calls toString() on objects with a Symbol.toStringTag.
+ */
+class NumberKey {
+  constructor(
+    readonly value: number,
+    readonly key: string,
+  ) {}
+  get [Symbol.toStringTag](): string {
+    return 'GoYamlNumber';
+  }
+  toString(): string {
+    return this.key;
+  }
+}
+
+/** Keys sigs.k8s.io/yaml refuses (nil, uint64) are spelled with this prefix and refused after parsing. */
+const BAD_KEY = '\u0000slipway-unsupported-key:';
+
+/** YAML's null resolved from a plain scalar (`~`, `null`): a key made of it is refused like go-yaml's nil key. */
+const NULL_KEY = {
+  get [Symbol.toStringTag](): string {
+    return 'GoYamlNull';
+  },
+  toString: () => `${BAD_KEY}nil`,
+};
+
+const BOOLS = new Map<string, boolean>();
+for (const s of ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']) BOOLS.set(s, true);
+for (const s of ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'])
+  BOOLS.set(s, false);
+const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
+const SPECIAL_FLOATS = new Map<string, number>([
+  ['.nan', Number.NaN],
+  ['.NaN', Number.NaN],
+  ['.NAN', Number.NaN],
+  ['.inf', Number.POSITIVE_INFINITY],
+  ['.Inf', Number.POSITIVE_INFINITY],
+  ['.INF', Number.POSITIVE_INFINITY],
+  ['+.inf', Number.POSITIVE_INFINITY],
+  ['+.Inf', Number.POSITIVE_INFINITY],
+  ['+.INF', Number.POSITIVE_INFINITY],
+  ['-.inf', Number.NEGATIVE_INFINITY],
+  ['-.Inf', Number.NEGATIVE_INFINITY],
+  ['-.INF', Number.NEGATIVE_INFINITY],
+]);
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+const DOT_FLOAT = /^\.[0-9]+([eE][-+]?[0-9]+)?$/;
+const MISPLACED_UNDERSCORE = /(^|[^0-9])_|_([^0-9]|$)/;
+/** What go-yaml's reader refuses anywhere in a stream: C0 and C1 controls but tab, LF, CR and NEL; U+FFFE/F. */
+const CONTROL_CHARACTERS = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]/;
+/** Go's strconv.ParseInt(s, 0, 64) syntax: sign, then 0x / 0o / 0b / leading-0 octal / decimal digits. */
+const GO_INT = /^([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]+)|([0-9]+))$/;
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+/** The first characters go-yaml's resolve table gives a hint for; any other plain scalar is a string. */
+const HINTED = /^[-+0-9.yYnNtTfFoO~]/;
+const TIMESTAMP = /^[0-9]{4}-/;
+
+type Resolved =
+  | { tag: 'str' }
+  | { tag: 'null' }
+  | { tag: 'bool'; value: boolean }
+  | { tag: 'int'; value: bigint }
+  | { tag: 'float'; value: number };
+
+/**
+ * go-yaml v2's resolve() of a plain scalar (or of one with an explicit core tag). Timestamps are left out: a
+ * plain one stays the string it is, and only `!!timestamp` asks (isGoTimestamp).
+ */
+function resolveScalar(s: string): Resolved {
+  if (s === '') return { tag: 'null' };
+  if (!HINTED.test(s)) return { tag: 'str' };
+  const b = BOOLS.get(s);
+  if (b !== undefined) return { tag: 'bool', value: b };
+  if (NULLS.has(s)) return { tag: 'null' };
+  const special = SPECIAL_FLOATS.get(s);
+  if (special !== undefined) return { tag: 'float', value: special };
+  const c = s.charCodeAt(0);
+  if (c === 46 /* . */) {
+    // ParseFloat of the text as it stands, which takes underscores between digits.
+    const t = s.includes('_') && !MISPLACED_UNDERSCORE.test(s) ? s.replaceAll('_', '') : s;
+    return DOT_FLOAT.test(t) ? { tag: 'float', value: Number(t) } : { tag: 'str' };
+  }
+  const digitOrSign = (c >= 48 && c <= 57) || c === 43 || c === 45;
+  if (!digitOrSign) return { tag: 'str' };
+  const plain = s.includes('_') ? s.replaceAll('_', '') : s;
+  const m = GO_INT.exec(plain);
+  if (m) {
+    const [, sign, hex, oct, bin, oct0, dec] = m;
+    const magnitude =
+      hex !== undefined
+        ? BigInt(`0x${hex}`)
+        : oct !== undefined
+          ? BigInt(`0o${oct}`)
+          : bin !== undefined
+            ? BigInt(`0b${bin}`)
+            : oct0 !== undefined
+              ? BigInt(`0o${oct0}`)
+              : BigInt(dec!);
+    const value = sign === '-' ? -magnitude : magnitude;
+    // ParseInt's int64, else ParseUint's uint64 (no sign allowed there); beyond both it is not an int.
+    if (value <= INT64_MAX && value >= -INT64_MAX - 1n) return { tag: 'int', value };
+    if (sign === '' && value <= UINT64_MAX) return { tag: 'int', value };
+  }
+  if (YAML_STYLE_FLOAT.test(plain)) {
+    const f = Number(plain);
+    // ParseFloat reports overflow as an error: the scalar stays a string.
+    if (Number.isFinite(f)) return { tag: 'float', value: f };
+  }
+  return { tag: 'str' };
+}
+
+/** go-yaml v2's parseTimestamp: the formats it tries after a `YYYY-` prefix. */
+function isGoTimestamp(s: string): boolean {
+  if (!TIMESTAMP.test(s)) return false;
+  const m =
+    /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?$/.exec(
+      s,
+    );
+  if (!m) return false;
+  const [, y, mo, d, sep, h, mi, sec, , zone] = m;
+  if (sep !== undefined && sep !== ' ' && zone === undefined) return false; // the T forms need a zone
+  if (sep === ' ' && zone !== undefined) return false; // the space form takes none
+  const month = Number(mo);
+  const day = Number(d);
+  const daysIn = new Date(Date.UTC(Number(y), month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysIn) return false;
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59)) return false;
+  if (zone !== undefined && zone !== 'Z' && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4)) > 59))
+    return false;
+  return true;
+}
+
+/** strconv.FormatFloat(f, 'g', -1, 32), with go-yaml's spellings of the special values. */
+function formatFloatKey(f: number): string {
+  const f32 = Math.fround(f);
+  if (Number.isNaN(f32)) return '.nan';
+  if (f32 === Number.POSITIVE_INFINITY) return '.inf';
+  if (f32 === Number.NEGATIVE_INFINITY) return '-.inf';
+  if (f32 === 0) return Object.is(f32, -0) ? '-0' : '0';
+  let digits = '';
+  for (let p = 1; p <= 9; p++) {
+    digits = f32.toPrecision(p);
+    if (Math.fround(Number(digits)) === f32) break;
+  }
+  const [mantissa, exp] = Number(digits).toExponential().split('e');
+  const e = Number(exp);
+  if (e < -4 || e >= 6) {
+    return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  return String(Number(digits));
+}
+
+/** What a resolved scalar becomes: the value JSON will see, boxed where its key spelling differs. */
+function scalarValue(r: Resolved, text: string): unknown {
+  switch (r.tag) {
+    case 'null':
+      return NULL_KEY;
+    case 'bool':
+      return r.value;
+    case 'int': {
+      const n = Number(r.value);
+      if (r.value > INT64_MAX) return new NumberKey(n, `${BAD_KEY}uint64:0x${r.value.toString(16)}`);
+      return Number.isSafeInteger(n) ? n : new NumberKey(n, r.value.toString());
+    }
+    case 'float': {
+      const key = formatFloatKey(r.value);
+      return key === String(r.value) ? r.value : new NumberKey(r.value, key);
+    }
+    default:
+      return text;
+  }
+}
+
+// js-yaml calls resolve() and then construct() with the same text: the second reuses the first's work.
+let memoText: string | undefined;
+let memo: Resolved = { tag: 'str' };
+function resolveOnce(s: string): Resolved {
+  if (s !== memoText) {
+    memo = resolveScalar(s);
+    memoText = s;
+  }
+  return memo;
+}
+
+/** Plain scalars that go-yaml resolves to something other than a string. */
+const implicitScalar = new Type('tag:yaml.org,2002:go-implicit', {
+  kind: 'scalar',
+  resolve: (s: string) => resolveOnce(s).tag !== 'str',
+  construct: (s: string) => scalarValue(resolveOnce(s), s),
+});
+
+const SHORT_TAGS = {
+  str: '!!str',
+  null: '!!null',
+  bool: '!!bool',
+  int: '!!int',
+  float: '!!float',
+  timestamp: '!!timestamp',
+};
+
+/** A scalar with an explicit core tag: resolved as usual, then checked against the tag as go-yaml does. */
+function explicitScalar(tag: 'null' | 'bool' | 'int' | 'float' | 'timestamp'): Type {
+  return new Type(`tag:yaml.org,2002:${tag}`, {
+    kind: 'scalar',
+    construct: (data: string | null) => {
+      const s = data ?? '';
+      if (tag === 'timestamp' && isGoTimestamp(s)) return s; // sigs.k8s.io/yaml keeps it as written
+      const r = resolveScalar(s);
+      if (r.tag === tag) return scalarValue(r, s);
+      if (tag === 'float' && r.tag === 'int') return scalarValue({ tag: 'float', value: Number(r.value) }, s);
+      throw new GoYamlFailure(`yaml: cannot decode ${SHORT_TAGS[r.tag]} \`${s}\` as a ${SHORT_TAGS[tag]}`);
+    },
+  });
+}
+
+/** `!!binary`: base64 (StdEncoding, line breaks ignored), decoded into a string as Go's string([]byte). */
+const binary = new Type('tag:yaml.org,2002:binary', {
+  kind: 'scalar',
+  construct: (s: string) => {
+    const b64 = s.replace(/[\r\n]/g, '');
+    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
+      throw new GoYamlFailure('yaml: !!binary value contains invalid base64 data');
+    }
+    return Buffer.from(b64, 'base64').toString('utf8');
+  },
+});
+
+/** Any other tag (`!Ref x`, `!!set {a}`): go-yaml ignores it and decodes the node as it is. */
+const otherTags = (['scalar', 'sequence', 'mapping'] as const).map(
+  (kind) => new Type('', { kind, multi: true, construct: (data: unknown) => data }),
+);
+
+const GO_SCHEMA = FAILSAFE_SCHEMA.extend({
+  implicit: [implicitScalar],
+  explicit: [
+    explicitScalar('null'),
+    explicitScalar('bool'),
+    explicitScalar('int'),
+    explicitScalar('float'),
+    explicitScalar('timestamp'),
+    binary,
+    ...otherTags,
+  ],
+});
+
+const LOAD_OPTIONS = { schema: GO_SCHEMA, json: true, maxDepth: 10_000 };
+
+/**
  * Parses the first document of `text` into plain JS values. Numbers become JS numbers (Go float64), keys
- * become strings and timestamps stay strings, as they do after Helm's YAML → JSON conversion.
+ * become strings and timestamps stay strings, as they do after Helm's YAML → JSON conversion. Like go-yaml,
+ * it reads only the first document: a later one may be broken. Errors are YamlSyntaxErrors worded as
+ * sigs.k8s.io/yaml words them (`error converting YAML to JSON: yaml: line 3: ...`).
  */
 export function parseGoYaml(text: string, file?: string): YamlValue {
-  const docs = parseAllDocuments(text, {
-    version: '1.1',
-    intAsBigInt: false,
-    uniqueKeys: false,
-    merge: true,
-    prettyErrors: true,
-    strict: false,
-  });
-  const list = Array.isArray(docs) ? docs : [];
-  const doc = list[0];
-  if (!doc) return null;
-  const err = doc.errors[0];
-  if (err) {
-    const pos = err.linePos?.[0];
-    throw new YamlSyntaxError(`yaml: line ${pos?.line ?? 0}: ${firstLine(err.message)}`, {
-      location: { ...(file ? { file } : {}), ...(pos ? { line: pos.line, column: pos.col } : {}) },
+  if (CONTROL_CHARACTERS.test(text)) {
+    throw new YamlSyntaxError(`${CONVERTING}yaml: control characters are not allowed`, {
+      location: file ? { file } : {},
     });
   }
+  let docs: unknown[];
   try {
-    return normalize(doc.toJS({ maxAliasCount: 10000 }));
-  } catch (e) {
-    // go-yaml refuses excessive aliasing too ("billion laughs")
-    throw new YamlSyntaxError(`yaml: ${(e as Error).message}`, { location: file ? { file } : {} });
+    docs = loadAll(text, undefined, LOAD_OPTIONS);
+  } catch (err) {
+    docs = [firstDocumentOnly(text, err, file)];
+  }
+  if (docs.length === 0) return null;
+  try {
+    return toGoJson(docs[0]);
+  } catch (err) {
+    if (err instanceof GoYamlFailure)
+      throw new YamlSyntaxError(CONVERTING + err.message, { location: file ? { file } : {} });
+    throw err;
   }
 }
 
-function firstLine(s: string): string {
-  const i = s.indexOf('\n');
-  return i < 0 ? s : s.slice(0, i);
+/**
+ * The first document when the error lies in a later one (go-yaml never reads past the first); otherwise the
+ * error, as a YamlSyntaxError naming the line and column.
+ */
+function firstDocumentOnly(text: string, err: unknown, file: string | undefined): unknown {
+  if (err instanceof YAMLException && err.mark) {
+    let depth = 0;
+    let firstEnd = -1;
+    try {
+      loadAll(text, undefined, {
+        ...LOAD_OPTIONS,
+        listener(event, state) {
+          if (event === 'open') depth++;
+          else if (--depth === 0 && firstEnd < 0) firstEnd = state.position;
+        },
+      });
+    } catch {}
+    if (firstEnd >= 0 && err.mark.position > firstEnd) {
+      const [first] = loadAll(text.slice(0, firstEnd), undefined, LOAD_OPTIONS);
+      return first ?? null;
+    }
+    const line = err.mark.line + 1;
+    throw new YamlSyntaxError(`${CONVERTING}yaml: line ${line}: ${err.reason}`, {
+      location: { ...(file ? { file } : {}), line, column: err.mark.column + 1 },
+    });
+  }
+  if (err instanceof GoYamlFailure) {
+    throw new YamlSyntaxError(CONVERTING + err.message, { location: file ? { file } : {} });
+  }
+  throw err;
 }
 
-function normalize(v: unknown): unknown {
-  if (v === undefined || v === null) return null;
-  if (typeof v === 'bigint') return Number(v);
-  if (v instanceof GoInt64) return Number(v.value);
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString().replace('.000Z', 'Z');
-  if (v instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [k, val] of v) out[String(k)] = normalize(val);
-    return out;
-  }
-  if (v instanceof Set) return [...v].map(normalize);
-  if (Array.isArray(v)) return v.map(normalize);
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-  if (typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, val] of Object.entries(v as Record<string, unknown>)) out[k] = normalize(val);
-    return out;
-  }
-  return v;
+/**
+ * go-yaml's alias budget: past 1,000 decoded nodes and 100 from aliases, the share from aliases may be at
+ * most 99 % (up to 400,000 nodes), falling to 10 % at 4,000,000.
+ */
+function allowedAliasRatio(decoded: number): number {
+  if (decoded <= 400_000) return 0.99;
+  if (decoded >= 4_000_000) return 0.1;
+  return 0.99 - 0.89 * ((decoded - 400_000) / 3_600_000);
+}
+
+/**
+ * js-yaml's result as sigs.k8s.io/yaml hands it over: fresh objects (an alias is a copy of its anchor), `<<`
+ * merged where it stands, numbers unboxed, and what JSON cannot hold refused.
+ */
+function toGoJson(root: unknown): unknown {
+  const onPath = new Set<object>();
+  const seen = new Set<object>();
+  let decoded = 0;
+  let fromAliases = 0;
+  let aliasDepth = 0;
+  const count = () => {
+    decoded++;
+    if (aliasDepth > 0) fromAliases++;
+    if (fromAliases > 100 && decoded > 1000 && fromAliases / decoded > allowedAliasRatio(decoded)) {
+      throw new GoYamlFailure('yaml: document contains excessive aliasing');
+    }
+  };
+  const walk = (v: unknown): unknown => {
+    count();
+    if (v === null || v === NULL_KEY) return null;
+    if (typeof v !== 'object') {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new GoYamlFailure(unsupported(v));
+      return v;
+    }
+    if (v instanceof NumberKey) {
+      if (!Number.isFinite(v.value)) throw new GoYamlFailure(unsupported(v.value));
+      return v.value;
+    }
+    if (onPath.has(v)) throw new GoYamlFailure('yaml: anchor value contains itself');
+    const alias = seen.has(v);
+    seen.add(v);
+    onPath.add(v);
+    if (alias) aliasDepth++;
+    try {
+      if (Array.isArray(v)) return v.map(walk);
+      const out: Record<string, unknown> = {};
+      for (const [k, val] of Object.entries(v)) {
+        if (k === '<<') merge(out, val);
+        else {
+          if (k.startsWith(BAD_KEY)) throw new GoYamlFailure(unsupportedKey(k, val));
+          out[k] = walk(val);
+        }
+      }
+      return out;
+    } finally {
+      onPath.delete(v);
+      if (alias) aliasDepth--;
+    }
+  };
+  // go-yaml merges a `<<` value where the key stands (later keys win); in a list the earlier maps win.
+  const merge = (out: Record<string, unknown>, val: unknown) => {
+    const maps = Array.isArray(val) ? [...val].reverse() : [val];
+    for (const m of maps) {
+      if (
+        m === null ||
+        typeof m !== 'object' ||
+        Array.isArray(m) ||
+        m instanceof NumberKey ||
+        m === NULL_KEY
+      ) {
+        throw new GoYamlFailure('yaml: map merge requires map or sequence of maps as the value');
+      }
+      Object.assign(out, walk(m));
+    }
+  };
+  return walk(root);
+}
+
+function unsupported(n: number): string {
+  return `json: unsupported value: ${Number.isNaN(n) ? 'NaN' : n > 0 ? '+Inf' : '-Inf'}`;
+}
+
+function unsupportedKey(key: string, value: unknown): string {
+  const what = key.slice(BAD_KEY.length);
+  const v = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (what === 'nil') return `unsupported map key of type: %!s(<nil>), key: <nil>, value: ${v}`;
+  return `unsupported map key of type: uint64, key: ${what.slice('uint64:'.length)}, value: ${v}`;
 }
 
 /** Parses a map document (values files); `null`/empty gives `{}`; a non-map is an error. */
@@ -72,7 +431,7 @@ export function parseGoYamlMap(text: string, file?: string): Record<string, unkn
   if (v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) {
     throw new YamlSyntaxError(
-      `error unmarshaling JSON: json: cannot unmarshal ${goJsonKind(v)} into Go value of type map[string]interface {}`,
+      `error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${goJsonKind(v)} into Go value of type map[string]interface {}`,
       { location: file ? { file } : {} },
     );
   }
@@ -155,111 +514,21 @@ function isDigit(c: string): boolean {
   return c >= '0' && c <= '9';
 }
 
-/** Formats a float64 the way the JSON → YAML round trip prints it. */
+/**
+ * Formats a float64 the way the JSON → YAML round trip prints it: encoding/json writes the shortest digits
+ * (`9223372036854776000`, `1e+21`), go-yaml reads that back as an int when it fits int64 or uint64 and as a
+ * float otherwise, and writes floats with strconv 'g' (an exponent from 1e+06 up and below 1e-04).
+ */
 export function formatGoYamlNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString();
-  // go-yaml formats floats with strconv 'g' (shortest repr), exponent at least two digits.
-  const abs = Math.abs(n);
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e21)) {
-    const [m, e] = n.toExponential().split('e');
-    const exp = Number(e);
-    const sign = exp < 0 ? '-' : '+';
-    const digits = String(Math.abs(exp)).padStart(2, '0');
-    return `${m}e${sign}${digits}`;
+  const json = String(n);
+  if (/^-?[0-9]+$/.test(json)) {
+    const b = BigInt(json);
+    if (b >= -INT64_MAX - 1n && b <= UINT64_MAX) return json;
   }
-  return String(n);
-}
-
-const boolLike = new Set([
-  'y',
-  'Y',
-  'yes',
-  'Yes',
-  'YES',
-  'n',
-  'N',
-  'no',
-  'No',
-  'NO',
-  'true',
-  'True',
-  'TRUE',
-  'false',
-  'False',
-  'FALSE',
-  'on',
-  'On',
-  'ON',
-  'off',
-  'Off',
-  'OFF',
-  '~',
-  'null',
-  'Null',
-  'NULL',
-  '',
-]);
-
-function resolvesToNonString(s: string): boolean {
-  if (boolLike.has(s)) return true;
-  const plain = s.replace(/_/g, '');
-  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(plain)) return true;
-  if (/^[-+]?0[xob]?[0-9a-fA-F]+$/.test(plain) && /^[-+]?[0-9]/.test(s)) return true;
-  if (/^[-+]?0x[0-9a-fA-F_]+$/.test(s) || /^[-+]?0b[01_]+$/.test(s) || /^[-+]?0o?[0-7_]+$/.test(s))
-    return true;
-  if (/^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$/.test(s)) return true;
-  if (/^[-+]?\.(inf|Inf|INF)$/.test(s) || /^\.(nan|NaN|NAN)$/.test(s)) return true;
-  if (/^\d{4}-\d\d?-\d\d?([Tt ]|$)/.test(s)) return true;
-  return false;
-}
-
-function plainAllowed(s: string): boolean {
-  if (s.length === 0) return false;
-  if (/^[\s]|[\s]$/.test(s)) return false;
-  if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s)) {
-    // "-x", "?x", ":x" are allowed in block context when followed by a non-space.
-    if (!/^[-?:][^\s]/.test(s)) return false;
-  }
-  if (/: |:$| #|[\t]/.test(s)) return false;
-  if (/[\u0000-\u0008\u000b-\u001f\u007f\u0085\ufeff]/.test(s)) return false;
-  return true;
-}
-
-function quoteDouble(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
-
-function scalarString(s: string): string {
-  if (resolvesToNonString(s)) return quoteDouble(s);
-  if (plainAllowed(s)) return s;
-  if (/[\u0000-\u001f\u007f]/.test(s)) return quoteDouble(s);
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-function literalBlock(s: string, indent: string): string | undefined {
-  // A block scalar cannot start with a space on its first line without an indentation indicator.
-  if (/^[ \t]/.test(s) || /[\r\t]/.test(s) || /[ ]\n/.test(s)) return undefined;
-  let chomp = '-';
-  let body = s;
-  if (s.endsWith('\n')) {
-    chomp = '';
-    body = s.slice(0, -1);
-    if (body.endsWith('\n') || body === '') chomp = '+';
-  }
-  if (chomp === '+') body = s.slice(0, -1);
-  const lines = body.split('\n').map((l) => (l === '' ? '' : indent + l));
-  return `|${chomp}\n${lines.join('\n')}`;
+  const [mantissa, exp] = n.toExponential().split('e');
+  const e = Number(exp);
+  if (e < -4 || e >= 6) return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  return json;
 }
 
 function scalar(v: unknown): string {
@@ -267,7 +536,7 @@ function scalar(v: unknown): string {
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'bigint' || v instanceof GoInt64) return v.toString();
   if (typeof v === 'number') return formatGoYamlNumber(v);
-  return scalarString(String(v));
+  return keyText(String(v));
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {
@@ -280,7 +549,7 @@ function emitNode(v: unknown, indent: number, out: string[], seqIndent = 0): voi
     const keys = Object.keys(v).sort(compareGoYamlKeys);
     for (const k of keys) {
       const val = v[k];
-      const key = scalarString(k);
+      const key = keyText(k);
       if (isMap(val) && Object.keys(val).length > 0) {
         out.push(`${pad}${key}:`);
         emitNode(val, indent + 2, out, seqIndent);
@@ -311,47 +580,220 @@ function emitNode(v: unknown, indent: number, out: string[], seqIndent = 0): voi
   out.push(pad + inline(v, indent, indent));
 }
 
+// ---------------------------------------------------------------- strings, as go-yaml v2's emitter writes them
+
 const BEST_WIDTH = 80;
 
-/** go-yaml v2 folds plain and single-quoted scalars at a space once the line is past 80 columns. */
-function fold(text: string, indent: number, column: number, quoted: boolean): string {
-  let out = '';
-  let col = column;
+/** libyaml's is_printable: what may stand unescaped in a YAML stream (tab, CR and U+FEFF may not). */
+function isPrintable(c: number): boolean {
+  return (
+    c === 0x0a ||
+    (c >= 0x20 && c <= 0x7e) ||
+    (c >= 0xa0 && c <= 0xd7ff) ||
+    (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff)
+  );
+}
+
+function isBreak(c: number | undefined): boolean {
+  return c === 0x0a || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
+}
+
+function isBlankOrEnd(c: number | undefined): boolean {
+  return c === undefined || c === 0x20 || c === 0x09 || isBreak(c);
+}
+
+type ScalarStyle = 'plain' | 'single' | 'double' | 'literal';
+
+/**
+ * The style go-yaml writes a string in: encoder.stringv's choice (a literal block for text with a newline,
+ * plain unless the text would read back as something else, double-quoted otherwise), then what libyaml's
+ * scalar analysis allows. `key`: a mapping key (libyaml's simple-key context: no block scalars).
+ */
+function scalarStyle(s: string, cps: number[], key: boolean): ScalarStyle {
+  const plainReadsBack =
+    resolveScalar(s).tag === 'str' && !isGoTimestamp(s) && !BASE60_FLOAT.test(s) && s !== '';
+  let style: ScalarStyle = s.includes('\n') ? 'literal' : plainReadsBack ? 'plain' : 'double';
+  if (style === 'double') return style;
+  let blockPlain = !s.startsWith('---') && !s.startsWith('...');
+  let single = true;
+  let block = true;
+  let special = false;
+  let precededByWhitespace = true;
+  let previousSpace = false;
+  let previousBreak = false;
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i]!;
+    const next = cps[i + 1];
+    const followedByWhitespace = next === undefined || next === 0x20 || next === 0x09;
+    if (i === 0) {
+      if ('#,[]{}&*!|>\'"%@`'.includes(String.fromCodePoint(c))) blockPlain = false;
+      else if ((c === 0x3f || c === 0x3a || c === 0x2d) && followedByWhitespace) blockPlain = false; // ? : -
+    } else if ((c === 0x3a && followedByWhitespace) || (c === 0x23 && precededByWhitespace)) {
+      blockPlain = false; // ': ' and ' #'
+    }
+    if (!isPrintable(c)) special = true;
+    if (c === 0x20) {
+      if (i === 0 || i === cps.length - 1) blockPlain = false; // leading or trailing space
+      if (i === cps.length - 1) block = false;
+      if (previousBreak) {
+        blockPlain = false; // a break then a space
+        single = false;
+      }
+      previousSpace = true;
+      previousBreak = false;
+    } else if (isBreak(c)) {
+      blockPlain = false;
+      if (previousSpace) {
+        single = false; // a space then a break
+        block = false;
+      }
+      previousSpace = false;
+      previousBreak = true;
+    } else {
+      previousSpace = false;
+      previousBreak = false;
+    }
+    precededByWhitespace = isBlankOrEnd(c) || c === 0;
+  }
+  if (special) {
+    blockPlain = false;
+    single = false;
+    block = false;
+  }
+  if (style === 'plain' && !blockPlain) style = 'single';
+  if (style === 'single' && !single) style = 'double';
+  if (style === 'literal' && (!block || key)) style = 'double';
+  return style;
+}
+
+const BASE60_FLOAT = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
+
+const ESCAPES = new Map<number, string>([
+  [0x00, '\\0'],
+  [0x07, '\\a'],
+  [0x08, '\\b'],
+  [0x09, '\\t'],
+  [0x0a, '\\n'],
+  [0x0b, '\\v'],
+  [0x0c, '\\f'],
+  [0x0d, '\\r'],
+  [0x1b, '\\e'],
+  [0x22, '\\"'],
+  [0x5c, '\\\\'],
+  [0x85, '\\N'],
+  [0xa0, '\\_'],
+  [0x2028, '\\L'],
+  [0x2029, '\\P'],
+]);
+
+function escapeChar(c: number): string {
+  const named = ESCAPES.get(c);
+  if (named !== undefined) return named;
+  const hex = c.toString(16).toUpperCase();
+  if (c <= 0xff) return `\\x${hex.padStart(2, '0')}`;
+  if (c <= 0xffff) return `\\u${hex.padStart(4, '0')}`;
+  return `\\U${hex.padStart(8, '0')}`;
+}
+
+/**
+ * A string as go-yaml writes it starting at `column`, continuation lines indented by `indent`. Plain and
+ * quoted text is folded at a space once the line is past 80 columns, except in keys.
+ */
+function stringText(s: string, indent: number, column: number, key = false): string {
+  if (s.includes('\u0085')) s = foldNextLines(s);
+  // Fast path: identifiers, names and paths that read back as strings are written as they are.
+  if (/^[A-Za-z_][A-Za-z0-9_./-]*$/.test(s) && (s.length > 5 || resolveScalar(s).tag === 'str')) return s;
+  const cps = Array.from(s, (ch) => ch.codePointAt(0)!);
+  const style = scalarStyle(s, cps, key);
+  if (style === 'literal') return literalText(s, cps, indent);
+  const fold = !key;
+  const pad = `\n${' '.repeat(indent)}`;
+  const n = cps.length;
+  let out = style === 'plain' ? '' : style === 'single' ? "'" : '"';
+  let col = column + out.length;
   let spaces = false;
-  const chars = [...text];
-  for (let i = 0; i < chars.length; i++) {
-    const ch = chars[i]!;
-    if (ch === ' ') {
-      const inner = !quoted || (i > 1 && i < chars.length - 2);
-      if (inner && !spaces && col > BEST_WIDTH && chars[i + 1] !== ' ') {
-        out += `\n${' '.repeat(indent)}`;
+  let breaks = false;
+  for (let i = 0; i < n; i++) {
+    const c = cps[i]!;
+    if (style === 'double' && (!isPrintable(c) || isBreak(c) || c === 0x22 || c === 0x5c)) {
+      const e = escapeChar(c);
+      out += e;
+      col += e.length;
+      spaces = false;
+      continue;
+    }
+    if (c === 0x20) {
+      const inner = style === 'plain' || (i !== 0 && i !== n - 1);
+      const nextSpace = cps[i + 1] === 0x20;
+      if (fold && inner && !spaces && col > BEST_WIDTH && (style === 'double' || !nextSpace)) {
+        out += pad;
         col = indent;
+        if (style === 'double' && nextSpace) {
+          out += '\\';
+          col++;
+        }
       } else {
-        out += ch;
+        out += ' ';
         col++;
       }
       spaces = true;
-    } else {
-      out += ch;
-      col++;
-      spaces = false;
+      continue;
     }
+    if (isBreak(c)) {
+      // Only U+2028 and U+2029 get here (single-quoted): written as they are, the line starts again.
+      out += String.fromCodePoint(c);
+      col = 0;
+      breaks = true;
+      continue;
+    }
+    if (breaks && col < indent) {
+      out += ' '.repeat(indent - col);
+      col = indent;
+    }
+    out += c === 0x27 && style === 'single' ? "''" : String.fromCodePoint(c);
+    col += c === 0x27 && style === 'single' ? 2 : 1;
+    spaces = false;
+    breaks = false;
   }
+  if (style === 'single') out += "'";
+  else if (style === 'double') out += '"';
   return out;
+}
+
+/**
+ * The JSON → YAML step reads encoding/json's text back with go-yaml, and encoding/json leaves U+0085 (NEL)
+ * unescaped: YAML 1.1 takes it for a line break inside the double-quoted string and folds it like one (a
+ * single break becomes a space, n breaks become n-1 newlines, blanks around them go).
+ */
+function foldNextLines(s: string): string {
+  return s.replace(/[ \t]*((?:\u0085[ \t]*)+)/g, (_, breaks: string) => {
+    const n = breaks.split('\u0085').length - 1;
+    return n === 1 ? ' ' : '\n'.repeat(n - 1);
+  });
+}
+
+/** A literal block scalar (`|`, `|-`, `|+`, `|2-` when the text starts with a space or a break). */
+function literalText(s: string, cps: number[], indent: number): string {
+  const n = cps.length;
+  const hint = cps[0] === 0x20 || isBreak(cps[0]) ? '2' : '';
+  let chomp = '';
+  if (!isBreak(cps[n - 1])) chomp = '-';
+  else if (n === 1 || isBreak(cps[n - 2])) chomp = '+';
+  const body = s.endsWith('\n') ? s.slice(0, -1) : s;
+  const pad = ' '.repeat(indent);
+  const lines = body.split('\n').map((l) => (l === '' ? '' : pad + l));
+  return `|${hint}${chomp}\n${lines.join('\n')}`;
+}
+
+/** A mapping key, or a scalar standing alone. */
+function keyText(s: string): string {
+  return stringText(s, 0, 0, true);
 }
 
 function inline(v: unknown, indent: number, column: number): string {
   if (isMap(v)) return '{}';
   if (Array.isArray(v)) return '[]';
-  if (typeof v === 'string') {
-    if (v.includes('\n') && !resolvesToNonString(v)) {
-      const block = literalBlock(v, ' '.repeat(indent));
-      if (block !== undefined) return block;
-    }
-    const s = scalarString(v);
-    if (s.startsWith('"') || !s.includes(' ')) return s;
-    return fold(s, indent, column, s.startsWith("'"));
-  }
+  if (typeof v === 'string') return stringText(v, indent, column);
   return scalar(v);
 }
 

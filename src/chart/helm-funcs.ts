@@ -158,7 +158,7 @@ export function helmFunctions(options: HelmFuncOptions = {}): Record<string, Fn>
         }
         return v;
       } catch (err) {
-        return { Error: `error converting YAML to JSON: ${goError(err)}` };
+        return { Error: goError(err) };
       }
     },
     fromYamlArray: (s: unknown) => {
@@ -173,7 +173,7 @@ export function helmFunctions(options: HelmFuncOptions = {}): Record<string, Fn>
         }
         return v;
       } catch (err) {
-        return [`error converting YAML to JSON: ${goError(err)}`];
+        return [goError(err)];
       }
     },
     toJson: (v: unknown) => {

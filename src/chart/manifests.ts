@@ -98,12 +98,9 @@ function readHead(doc: string, path: string): Head {
     v = parseGoYaml(doc, path);
   } catch (err) {
     const loc = (err as InputError).location;
-    throw new InputError(
-      `YAML parse error on ${path}: error converting YAML to JSON: ${(err as Error).message}`,
-      {
-        location: { file: path, ...(loc?.line ? { line: loc.line } : {}) },
-      },
-    );
+    throw new InputError(`YAML parse error on ${path}: ${(err as Error).message}`, {
+      location: { file: path, ...(loc?.line ? { line: loc.line } : {}) },
+    });
   }
   if (v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) {
