@@ -508,6 +508,8 @@ export function compareGoYamlKeys(a: string, b: string): number {
 }
 
 function isLetter(c: string): boolean {
+  const code = c.charCodeAt(0);
+  if (code < 0x80) return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
   return /\p{L}/u.test(c);
 }
 function isDigit(c: string): boolean {

@@ -1,5 +1,5 @@
 // text/template's predefined functions (and, or, not, len, index, slice, print*, eq..., html, js, urlquery, call).
-import { formatValue, sprint, sprintf, sprintln } from './fmt.ts';
+import { formatValue, isPrintRune, sprint, sprintf, sprintln } from './fmt.ts';
 import { type TemplateFunction, withSignature } from './signature.ts';
 import { GoInt64, intValue, isGoMap, isTrue, mapGet, typeName, utf8Bytes, utf8Length } from './value.ts';
 
@@ -215,7 +215,7 @@ export function jsEscape(s: string): string {
         continue;
     }
     if (c < 0x20) out += '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
-    else if (c < 0x80 || /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u.test(ch)) out += ch;
+    else if (c < 0x80 || isPrintRune(ch)) out += ch;
     else out += '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
   }
   return out;

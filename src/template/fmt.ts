@@ -384,7 +384,16 @@ function canBackquote(s: string): boolean {
   return true;
 }
 
-const PRINTABLE = /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+let printable: RegExp | undefined;
+
+/**
+ * Go's unicode.IsPrint (letters, marks, numbers, punctuation, symbols and the ASCII space) for one character.
+ * The class is built on first use: creating it costs a CLI start ~2 ms, and most runs never quote non-ASCII.
+ */
+export function isPrintRune(ch: string): boolean {
+  printable ??= /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+  return printable.test(ch);
+}
 
 /** strconv.Quote (or QuoteToASCII when `ascii`). */
 export function quoteGo(s: string, ascii = false): string {
@@ -399,7 +408,7 @@ export function quoteGo(s: string, ascii = false): string {
       out += ch;
       continue;
     }
-    if (c >= 0x80 && !ascii && PRINTABLE.test(ch)) {
+    if (c >= 0x80 && !ascii && isPrintRune(ch)) {
       out += ch;
       continue;
     }

@@ -1,5 +1,7 @@
 // The text/template lexer: turns template text into tokens, following Go's text/template/parse/lex.go.
 
+import { isPrintRune } from './fmt.ts';
+
 export enum T {
   Error,
   Bool,
@@ -363,7 +365,7 @@ function unicodeName(input: string, p: number): string {
   if (cp === undefined) return 'U+FFFD';
   const hex = cp.toString(16).toUpperCase().padStart(4, '0');
   const ch = String.fromCodePoint(cp);
-  return /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u.test(ch) ? `U+${hex} '${ch}'` : `U+${hex}`;
+  return isPrintRune(ch) ? `U+${hex} '${ch}'` : `U+${hex}`;
 }
 
 /** Scans a Go number literal; returns the end offset, or -(end) on bad syntax. */

@@ -6,6 +6,8 @@ import { ExecFailure, executeTree } from './exec.ts';
 import { ParseFailure, parseTemplates } from './parser.ts';
 import type { TemplateFunction } from './signature.ts';
 
+const ASCII_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export type FuncMap = Record<string, TemplateFunction>;
 
 export interface ParseOptions {
@@ -149,7 +151,8 @@ export class TemplateSet {
     // Always a new map: executors cache lookups per map identity.
     const next = new Map(this.funcs);
     for (const [k, fn] of Object.entries(funcs)) {
-      if (!/^[\p{L}_][\p{L}\p{Nd}_]*$/u.test(k))
+      // The ASCII test first: compiling the Unicode one costs a CLI start ~2 ms, and every built-in passes it.
+      if (!ASCII_IDENTIFIER.test(k) && !/^[\p{L}_][\p{L}\p{Nd}_]*$/u.test(k))
         throw new InputError(`function name ${JSON.stringify(k)} is not a valid identifier`);
       next.set(k, fn);
     }

@@ -59,9 +59,13 @@ function abbreviateFull(str: string, offset: number, maxWidth: number): string {
   return '...' + byteSlice(str, len - (maxWidth - 3));
 }
 
-const isLetter = (ch: string): boolean => /[\p{L}]/u.test(ch);
-const isUpper = (ch: string): boolean => /\p{Lu}/u.test(ch);
-const isLower = (ch: string): boolean => /\p{Ll}/u.test(ch);
+// ASCII without the Unicode classes, whose first use compiles a large regular expression.
+const isAsciiUpper = (ch: string): boolean => ch >= 'A' && ch <= 'Z';
+const isAsciiLower = (ch: string): boolean => ch >= 'a' && ch <= 'z';
+const isLetter = (ch: string): boolean =>
+  ch < '\x80' ? isAsciiUpper(ch) || isAsciiLower(ch) : /[\p{L}]/u.test(ch);
+const isUpper = (ch: string): boolean => (ch < '\x80' ? isAsciiUpper(ch) : /\p{Lu}/u.test(ch));
+const isLower = (ch: string): boolean => (ch < '\x80' ? isAsciiLower(ch) : /\p{Ll}/u.test(ch));
 const isDigit = (ch: string): boolean => /\p{Nd}/u.test(ch);
 const isWhite = (ch: string): boolean => /\s/u.test(ch);
 
