@@ -39,7 +39,9 @@ const sourceLocation = ({ inlineOnFirstUse = [] } = {}) => ({
     build.onEnd((result) => {
       const missing = inlineOnFirstUse.filter((name) => !seen.has(name));
       if (missing.length > 0 && result.errors.length === 0) {
-        result.errors.push({ text: `no createRequire(import.meta.url)(...) of ${missing.join(', ')} left to inline` });
+        result.errors.push({
+          text: `no createRequire(import.meta.url)(...) of ${missing.join(', ')} left to inline`,
+        });
       }
     });
     // Source modules have no import-time side effects that matter: a module none of whose exports a chunk
