@@ -3,12 +3,11 @@
 // CLI prints, both through main.mjs and through bin/slipway.mjs's fast path for `template` (template.cjs
 // with its V8 code cache, made by the first run and used by the next).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { absoluteArgs, listCases, type RunResult, runSlipway } from './corpus.ts';
+import { absoluteArgs, listCases, type RunResult, runProcess, runSlipway } from './corpus.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const skip = existsSync(join(root, 'node_modules', 'esbuild')) ? false : 'esbuild not installed';
@@ -16,18 +15,7 @@ const RUN_MAIN =
   'const { main } = await import(process.argv[1]); process.exitCode = await main(process.argv.slice(2));';
 
 function run(args: string[], cwd = root): Promise<RunResult & { code: number | null }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, NODE_OPTIONS: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => done({ ok: code === 0, code, stdout, stderr }));
-  });
+  return runProcess(process.execPath, args, { cwd, env: { ...process.env, NODE_OPTIONS: '' } });
 }
 
 describe('bundled CLI', { skip }, () => {

@@ -59,17 +59,14 @@ export function removeHelmHome(): void {
   rmSync(HELM_HOME, { recursive: true, force: true });
 }
 
-/** Runs `helm template RELEASE CHART ARGS` in the case directory. */
-export function runHelm(c: CorpusCase): Promise<RunResult> {
+/** Runs a command to its end and collects what it printed. */
+export function runProcess(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult & { code: number | null }> {
   return new Promise((resolveRun) => {
-    const child = spawn(HELM, ['template', c.release, c.chart, ...c.args], {
-      cwd: c.dir,
-      env: {
-        ...process.env,
-        HELM_CACHE_HOME: '/tmp/slipway-helm-cache',
-        HELM_CONFIG_HOME: '/tmp/slipway-helm-config',
-      },
-    });
+    const child = spawn(cmd, args, options);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -78,8 +75,21 @@ export function runHelm(c: CorpusCase): Promise<RunResult> {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    child.on('close', (code) => resolveRun({ ok: code === 0, stdout, stderr }));
+    child.on('close', (code) => resolveRun({ ok: code === 0, code, stdout, stderr }));
   });
+}
+
+/** Runs `helm template RELEASE CHART ARGS` in the case directory. */
+export async function runHelm(c: CorpusCase): Promise<RunResult> {
+  const { ok, stdout, stderr } = await runProcess(HELM, ['template', c.release, c.chart, ...c.args], {
+    cwd: c.dir,
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: '/tmp/slipway-helm-cache',
+      HELM_CONFIG_HOME: '/tmp/slipway-helm-config',
+    },
+  });
+  return { ok, stdout, stderr };
 }
 
 const PATH_FLAGS = new Set(['-f', '--values']);

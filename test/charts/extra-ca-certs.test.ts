@@ -3,7 +3,7 @@
 // bin/extra-ca-certs.cjs trusts the same certificates on the first TLS connection. Checked against an
 // HTTPS registry whose certificate only a private CA vouches for, run as a user runs the command.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -11,32 +11,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CASES_DIR } from './corpus.ts';
+import { CASES_DIR, type RunResult, runProcess } from './corpus.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const BIN = join(root, 'bin', 'slipway.cjs');
 const HOST = '127.0.0.2'; // loopback, but not a name Slipway would reach over plain http by default
 const CHART_TGZ = join(CASES_DIR, 'tgz-subchart/chart/charts/packed-1.0.0.tgz');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(cmd, args, { cwd: root, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<RunResult & { code: number | null }> {
+  return runProcess(cmd, args, { cwd: root, env });
 }
 
 /** The environment of a run: this one without NODE_EXTRA_CA_CERTS and NODE_OPTIONS, plus `extra`. */
