@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tryParseDigest } from '../oci/index.ts';
 import { receiveToFile, TooLargeError } from './blob-io.ts';
+import { type DirectIoSwitch, UploadWriter } from './direct-io.ts';
 import { OciError } from './oci-errors.ts';
 
 interface HashState {
@@ -28,11 +29,22 @@ export class BlobStore {
   readonly #hashes = new Map<string, HashState>();
   /** Temp files being written by {@link writeSmallBlob} right now. */
   readonly #writing = new Set<string>();
+  /** Blob directories (`blobs/<alg>/<aa>`) known to exist: nothing ever removes them. */
+  readonly #blobDirs = new Set<string>();
+  /** Uploads write whole blocks with O_DIRECT until the file system refuses once. */
+  readonly #direct: DirectIoSwitch;
 
-  constructor(root: string) {
+  /** `directIo: false` writes uploads through the page cache only (see direct-io.ts). */
+  constructor(root: string, options: { directIo?: boolean } = {}) {
     this.root = root;
     this.#blobs = join(root, 'blobs');
     this.#uploads = join(root, 'uploads');
+    this.#direct = { enabled: options.directIo ?? true };
+  }
+
+  /** True while uploads still go around the page cache. */
+  get directIo(): boolean {
+    return this.#direct.enabled;
   }
 
   async init(): Promise<void> {
@@ -104,9 +116,9 @@ export class BlobStore {
       }
       // The running hash is usable only when it covers exactly the bytes already in the file.
       const hashing = state.offset === size;
-      const fh = await open(path, 'r+');
+      const file = await UploadWriter.open(path, this.#direct);
       try {
-        written = await receiveToFile(source, fh, size, hashing ? state.hash : undefined, maxBytes).catch(
+        written = await receiveToFile(source, file, size, hashing ? state.hash : undefined, maxBytes).catch(
           (err: unknown) => {
             // Free the upload for the client's next chunk at once, not after the close below.
             drop();
@@ -114,7 +126,7 @@ export class BlobStore {
           },
         );
       } finally {
-        await fh.close();
+        await file.close();
       }
       if (!hashing) {
         drop();
@@ -167,10 +179,27 @@ export class BlobStore {
     } finally {
       await fh.close().catch(() => {});
     }
-    const target = this.blobPath(digest);
-    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
-    await rename(path, target);
+    await this.#moveIntoPlace(path, this.blobPath(digest));
     return size;
+  }
+
+  /** Renames a verified, synced temp file to its blob path, making the directory on first use. */
+  async #moveIntoPlace(path: string, target: string): Promise<void> {
+    const dir = join(target, '..');
+    if (!this.#blobDirs.has(dir)) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.#blobDirs.add(dir);
+    }
+    try {
+      await rename(path, target);
+    } catch (err) {
+      // Someone removed the directory behind our back: make it again, once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.#blobDirs.delete(dir);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.#blobDirs.add(dir);
+      await rename(path, target);
+    }
   }
 
   async deleteUpload(id: string): Promise<void> {
@@ -261,9 +290,7 @@ export class BlobStore {
       } finally {
         await fh.close();
       }
-      const target = this.blobPath(digest);
-      await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
-      await rename(path, target);
+      await this.#moveIntoPlace(path, this.blobPath(digest));
     } finally {
       this.#writing.delete(id);
     }

@@ -246,6 +246,57 @@ test('a chunked upload with a wrong digest is rejected and leaves nothing behind
   assert.equal(s.registry.service.blobSizeAnywhere(wrong), undefined);
 });
 
+test('an abandoned upload (client gone mid-PATCH) expires after the upload TTL, not before', async () => {
+  const clock = manualClock(Date.now());
+  const e = await startRegistryServer({ uploadTtlSeconds: 60, clock });
+  try {
+    await e.request('/api/v1/registry/projects', { method: 'POST', json: { name: 'exp' } });
+    const auth = e.adminBasic;
+    let res = await fetch(`${e.url}/v2/exp/a/blobs/uploads/`, {
+      method: 'POST',
+      headers: { authorization: auth },
+    });
+    const location = res.headers.get('location')!;
+    const id = location.split('/').pop()!;
+    const data = randomBytes(3 << 20);
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${e.url}${location}`, {
+        method: 'PATCH',
+        headers: { authorization: auth, 'content-length': String(data.length) },
+      });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      req.write(data.subarray(0, (1 << 20) + 12_345), () => setTimeout(() => req.destroy(), 200));
+    });
+    const uploads = join(e.dataDir, 'registry', 'uploads');
+    const status = () => fetch(`${e.url}${location}`, { headers: { authorization: auth } });
+    // The bytes that arrived are kept while the client may still come back.
+    for (let i = 0; i < 50; i++) {
+      res = await status();
+      if (res.headers.get('range') === `0-${(1 << 20) + 12_344}`) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(res.headers.get('range'), `0-${(1 << 20) + 12_344}`);
+    clock.advance(30_000);
+    assert.equal(await e.registry.service.expireUploads(), 0);
+    assert.ok(readdirSync(uploads).includes(id));
+    clock.advance(31_000);
+    assert.equal(await e.registry.service.expireUploads(), 1);
+    assert.ok(!readdirSync(uploads).includes(id));
+    res = await status();
+    assert.equal(res.status, 404);
+    assert.equal(await errorCode(res), 'BLOB_UPLOAD_UNKNOWN');
+    res = await fetch(`${e.url}${location}?digest=${sha256(data)}`, {
+      method: 'PUT',
+      headers: { authorization: auth },
+    });
+    assert.equal(res.status, 404);
+    assert.equal(e.registry.service.blobSizeAnywhere(sha256(data)), undefined);
+  } finally {
+    await e.stop();
+  }
+});
+
 test('cross-repository mount, and blob DELETE', async () => {
   const digest = await pushBlob(s.url, 't/src', Buffer.from('mount me'), A);
   let res = await v2(`t/dst/blobs/uploads/?mount=${digest}&from=t/src`, { method: 'POST' });

@@ -289,7 +289,8 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
       }
       reply.header('content-length', end - start + 1);
       if (size === 0) return reply.send('');
-      // Opened before anything is sent: a file gone missing is still a clean 404.
+      // Opened before anything is sent: a file gone missing is still a clean 404. Reads go through the
+      // page cache (unlike upload writes, see direct-io.ts): a layer pulled again is served from memory.
       const file = await service.openBlob(digest);
       // The bytes bypass Fastify's send: headers now, then the file through reused buffers.
       reply.hijack();
