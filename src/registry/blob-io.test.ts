@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { fileSink, receiveToFile, SLAB_BYTES, sendFileRange, TooLargeError } from './blob-io.ts';
+import { fileSink, fileSource, receiveToFile, SLAB_BYTES, sendFileRange, TooLargeError } from './blob-io.ts';
 
 /** A readable yielding `data` in pieces of `piece` bytes, then optionally failing. */
 function pieces(data: Buffer, piece: number, failAfter?: number): Readable {
@@ -96,7 +96,7 @@ test('sendFileRange sends whole files and ranges across slab boundaries; a clien
         (async () => {
           const fh = await open(path, 'r');
           try {
-            await sendFileRange(fh, start, end, res);
+            await sendFileRange(fileSource(fh), start, end, res);
             return 'sent';
           } catch {
             return 'aborted';

@@ -1,7 +1,7 @@
 // Moving blob bytes between sockets and files with little work per byte: a few large reused buffers
 // instead of one allocation per chunk, few large file writes and reads, no stream pipeline in between.
 // Go's server uses sendfile(2) and splice(2); Node cannot, so this copies as little and as rarely as it can.
-// The buffers are page-aligned where possible, so uploads can be written around the page cache
+// The buffers are page-aligned where possible, so files can be written and read around the page cache
 // (direct-io.ts).
 import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
@@ -218,6 +218,33 @@ export function receiveToFile(
   });
 }
 
+/** Where {@link sendFileRange} reads from: a file, or a {@link BlobReader} that may go around the page cache. */
+export interface SlabSource {
+  /** True when reads are block-aligned direct reads (then each read may fill the whole blocks around it). */
+  readonly direct: boolean;
+  /**
+   * Fills `buffer[offset, offset+length)` with file bytes from `position`; rejects when the file ends
+   * first. `aligned`: the buffer is page-aligned. A direct source may also overwrite the rest of the
+   * blocks around that span (buffer offset and file position agree modulo {@link BLOCK_BYTES}).
+   */
+  read(buffer: Buffer, offset: number, length: number, position: number, aligned: boolean): Promise<void>;
+}
+
+/** A plain file handle as a {@link SlabSource}. */
+export function fileSource(file: FileHandle): SlabSource {
+  return {
+    direct: false,
+    async read(buffer, offset, length, position) {
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await file.read(buffer, offset + done, length - done, position + done);
+        if (bytesRead === 0) throw new Error(`Blob file ended ${length - done} bytes early`);
+        done += bytesRead;
+      }
+    },
+  };
+}
+
 /**
  * Sends bytes `start..end` (inclusive) of `file` to `response`, whose status and headers the caller
  * has set (written with the first chunk). Reads go into reused slabs; a slab is read into again only
@@ -226,7 +253,7 @@ export function receiveToFile(
  * when the file is short or unreadable or the client goes away.
  */
 export async function sendFileRange(
-  file: FileHandle,
+  file: SlabSource,
   start: number,
   end: number,
   response: ServerResponse,
@@ -236,10 +263,10 @@ export async function sendFileRange(
     response.end();
     return;
   }
-  if (total < SLAB_BYTES / 4) {
+  if (total < SLAB_BYTES / 4 && !file.direct) {
     // One exact-size buffer, not kept: the socket may hold it after end().
     const buffer = Buffer.allocUnsafe(total);
-    await readFully(file, buffer, total, start);
+    await file.read(buffer, 0, total, start, false);
     response.end(buffer);
     return;
   }
@@ -254,7 +281,7 @@ export async function sendFileRange(
   response.on('close', onClose);
   // Failed writes are seen through their callbacks; the response's own 'error' event must not go unheard.
   response.on('error', ignore);
-  const depth = Math.min(SEND_DEPTH, Math.ceil(total / SLAB_BYTES));
+  const depth = Math.min(SEND_DEPTH, Math.ceil((total + BLOCK_BYTES) / SLAB_BYTES));
   const buffers = Array.from({ length: depth }, () => slabs.take());
   const inFlight: (Promise<void> | undefined)[] = buffers.map(() => undefined);
   let reusable = true;
@@ -265,11 +292,16 @@ export async function sendFileRange(
     while (remaining > 0) {
       if (inFlight[i]) await Promise.race([inFlight[i], gone]);
       const buffer = buffers[i]!;
-      const n = Math.min(buffer.length, remaining);
-      await readFully(file, buffer, n, position);
+      // Direct reads start at the block boundary below `position`, so the bytes land `lead` in.
+      const lead = file.direct ? position % BLOCK_BYTES : 0;
+      const n = Math.min(buffer.length - lead, remaining);
+      await file.read(buffer, lead, n, position, slabs.isAligned(buffer));
       position += n;
       remaining -= n;
-      const sent = writeChunk(response, n === buffer.length ? buffer : buffer.subarray(0, n));
+      const sent = writeChunk(
+        response,
+        lead === 0 && n === buffer.length ? buffer : buffer.subarray(lead, lead + n),
+      );
       // Awaited later (or never, when the other write fails first): never an unhandled rejection.
       sent.catch(ignore);
       inFlight[i] = sent;
@@ -299,13 +331,4 @@ function writeChunk(response: ServerResponse, chunk: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     response.write(chunk, (err) => (err ? reject(err) : resolve()));
   });
-}
-
-async function readFully(file: FileHandle, buffer: Buffer, length: number, position: number): Promise<void> {
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await file.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) throw new Error(`Blob file ended ${length - done} bytes early`);
-    done += bytesRead;
-  }
 }

@@ -2,13 +2,13 @@
 // under `uploads/`. A blob file appears only by rename after its bytes were hashed, matched and fsynced.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream, unlinkSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tryParseDigest } from '../oci/index.ts';
 import { receiveToFile, TooLargeError } from './blob-io.ts';
-import { type DirectIoSwitch, UploadWriter } from './direct-io.ts';
+import { BlobReader, type DirectIoSwitch, UploadWriter } from './direct-io.ts';
 import { OciError } from './oci-errors.ts';
 
 interface HashState {
@@ -226,9 +226,12 @@ export class BlobStore {
     });
   }
 
-  /** Opens a blob's file for reading (rejects with ENOENT when it is gone). */
-  openBlob(digest: string): Promise<FileHandle> {
-    return open(this.blobPath(digest), 'r');
+  /**
+   * Opens a blob's file for reading (rejects with ENOENT when it is gone). `direct`: read around the
+   * page cache (for large ranges; see direct-io.ts).
+   */
+  openBlob(digest: string, options: { direct: boolean }): Promise<BlobReader> {
+    return BlobReader.open(this.blobPath(digest), { direct: options.direct, switch: this.#direct });
   }
 
   /** A small blob's whole bytes in one buffer (manifests, configs). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BufferPool, SLAB_BYTES } from './blob-io.ts';
-import { allocateAlignedBuffers, BLOCK_BYTES, UploadWriter } from './direct-io.ts';
+import { allocateAlignedBuffers, BLOCK_BYTES, BlobReader, UploadWriter } from './direct-io.ts';
 
 /** statfs(2) type of tmpfs, which has no O_DIRECT. */
 const TMPFS_MAGIC = 0x01021994;
@@ -90,7 +90,7 @@ test('UploadWriter never goes direct when the switch is off, or for unaligned bu
 // A refusal (EINVAL: a file system without O_DIRECT, or memory it cannot DMA from) turns the store's
 // switch off and the bytes still land, through the page cache. A malloc'd buffer claimed to be aligned
 // provokes the refusal on any file system that does support O_DIRECT.
-test('a refused direct write falls back to the page cache and turns the switch off', async () => {
+test('a refused direct write or read falls back to the page cache and turns the switch off', async () => {
   await withDir(tmpdir(), async (dir) => {
     const path = join(dir, 'upload');
     await writeFile(path, '');
@@ -105,5 +105,38 @@ test('a refused direct write falls back to the page cache and turns the switch o
     await writer.close();
     assert.ok((await readFile(path)).equals(Buffer.concat([data, data])));
     if (opened) assert.equal(direct.enabled, false);
+    const readSwitch = { enabled: true };
+    const reader = await BlobReader.open(path, { direct: true, switch: readSwitch });
+    const out = Buffer.alloc(BLOCK_BYTES + 1).subarray(1);
+    await reader.read(out, 0, BLOCK_BYTES, BLOCK_BYTES, true);
+    await reader.read(out, 0, BLOCK_BYTES, 2 * BLOCK_BYTES, true);
+    await reader.close();
+    assert.ok(out.equals(data.subarray(2 * BLOCK_BYTES)));
+    if (opened) assert.equal(reader.direct, false);
+  });
+});
+
+test('BlobReader reads any range directly into aligned slabs, the last block short', async () => {
+  await withDir(tmpdir(), async (dir) => {
+    const path = join(dir, 'blob');
+    const data = randomBytes(2 * SLAB_BYTES + 777);
+    await writeFile(path, data);
+    const reader = await BlobReader.open(path, { direct: true, switch: { enabled: true } });
+    if ((await statfs(dir)).type !== TMPFS_MAGIC) assert.equal(reader.direct, true);
+    const slab = allocateAlignedBuffers(1, SLAB_BYTES)![0]!;
+    const ranges: [number, number][] = [
+      [0, SLAB_BYTES],
+      [5, 100],
+      [BLOCK_BYTES - 1, 2],
+      [SLAB_BYTES + 4000, SLAB_BYTES - 4000],
+      [2 * SLAB_BYTES + 700, 77],
+    ];
+    for (const [position, length] of ranges) {
+      const offset = position % BLOCK_BYTES;
+      await reader.read(slab, offset, length, position, true);
+      assert.ok(slab.subarray(offset, offset + length).equals(data.subarray(position, position + length)));
+    }
+    await assert.rejects(reader.read(slab, 0, 1000, data.length - 10, true), /ended/);
+    await reader.close();
   });
 });

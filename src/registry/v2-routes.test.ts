@@ -223,6 +223,26 @@ test('big blobs: chunked PATCHes across buffer boundaries, an interrupted PATCH 
   assert.ok(Buffer.from(await res.arrayBuffer()).equals(other));
 });
 
+test('with directIo off, big blobs go through the page cache and read back whole and in ranges', async () => {
+  const b = await startRegistryServer({ directIo: false });
+  try {
+    await b.request('/api/v1/registry/projects', { method: 'POST', json: { name: 'buf' } });
+    const MiB = 1 << 20;
+    const data = randomBytes(3 * MiB + 99);
+    const digest = await pushBlob(b.url, 'buf/a', data, b.adminBasic);
+    const get = (range?: string) =>
+      fetch(`${b.url}/v2/buf/a/blobs/${digest}`, {
+        headers: { authorization: b.adminBasic, ...(range ? { range } : {}) },
+      });
+    assert.ok(Buffer.from(await (await get()).arrayBuffer()).equals(data));
+    const res = await get(`bytes=${MiB + 1}-${3 * MiB}`);
+    assert.equal(res.status, 206);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(MiB + 1, 3 * MiB + 1)));
+  } finally {
+    await b.stop();
+  }
+});
+
 test('a chunked upload with a wrong digest is rejected and leaves nothing behind', async () => {
   const registryDir = join(s.dataDir, 'registry');
   const before = readdirSync(join(registryDir, 'uploads')).length;
