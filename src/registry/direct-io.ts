@@ -56,44 +56,43 @@ export interface DirectIoSwitch {
 
 /**
  * An upload's file opened for appending. {@link write} sends the block-aligned middle of each write
- * through an O_DIRECT handle when the buffer is page-aligned, the rest through a normal handle.
+ * through an O_DIRECT handle when the buffer is page-aligned, the rest through a normal handle. The
+ * O_DIRECT handle is opened by the first write that has whole blocks (small blobs never open it).
  * The caller fdatasyncs (any handle of the file) before the file is made visible.
  */
 export class UploadWriter {
+  readonly #path: string;
   readonly #buffered: FileHandle;
-  #direct: FileHandle | undefined;
+  /** Undefined until the first whole-block write; null when this file goes through the page cache only. */
+  #direct: FileHandle | null | undefined;
   readonly #switch: DirectIoSwitch;
 
-  private constructor(buffered: FileHandle, direct: FileHandle | undefined, directSwitch: DirectIoSwitch) {
+  private constructor(path: string, buffered: FileHandle, directSwitch: DirectIoSwitch) {
+    this.#path = path;
     this.#buffered = buffered;
-    this.#direct = direct;
     this.#switch = directSwitch;
+    this.#direct = directSwitch.enabled && O_DIRECT !== undefined ? undefined : null;
   }
 
   /** Opens `path` (which must exist) for writing; O_DIRECT only while `direct.enabled`. */
   static async open(path: string, direct: DirectIoSwitch): Promise<UploadWriter> {
-    // Both at once (one thread-pool round trip); neither handle may leak when the other fails.
-    const [buffered, directHandle] = await Promise.allSettled([
-      open(path, 'r+'),
-      direct.enabled && O_DIRECT !== undefined
-        ? open(path, constants.O_WRONLY | O_DIRECT)
-        : Promise.resolve(undefined),
-    ]);
-    if (buffered.status === 'rejected') {
-      if (directHandle.status === 'fulfilled') await directHandle.value?.close();
-      throw buffered.reason;
-    }
-    if (directHandle.status === 'rejected' && isUnsupported(directHandle.reason)) direct.enabled = false;
-    return new UploadWriter(
-      buffered.value,
-      directHandle.status === 'fulfilled' ? directHandle.value : undefined,
-      direct,
-    );
+    return new UploadWriter(path, await open(path, 'r+'), direct);
   }
 
-  /** True while block-aligned writes go around the page cache. */
+  /** False once this file writes through the page cache only (switch off, or O_DIRECT refused). */
   get direct(): boolean {
-    return this.#direct !== undefined;
+    return this.#direct !== null;
+  }
+
+  async #directHandle(): Promise<FileHandle | null> {
+    if (this.#direct !== undefined) return this.#direct;
+    try {
+      this.#direct = await open(this.#path, constants.O_WRONLY | (O_DIRECT as number));
+    } catch (err) {
+      if (isUnsupported(err)) this.#switch.enabled = false;
+      this.#direct = null;
+    }
+    return this.#direct;
   }
 
   /**
@@ -108,14 +107,17 @@ export class UploadWriter {
     position: number,
     aligned: boolean,
   ): Promise<void> {
-    const direct = this.#direct;
-    if (!direct || !aligned || (position - offset) % BLOCK_BYTES !== 0) {
-      await writeFully(this.#buffered, buffer, offset, length, position);
-      return;
-    }
     const end = position + length;
     const from = Math.min(end, Math.ceil(position / BLOCK_BYTES) * BLOCK_BYTES);
     const to = Math.max(from, Math.floor(end / BLOCK_BYTES) * BLOCK_BYTES);
+    const direct =
+      this.#direct !== null && aligned && to > from && (position - offset) % BLOCK_BYTES === 0
+        ? await this.#directHandle()
+        : null;
+    if (!direct) {
+      await writeFully(this.#buffered, buffer, offset, length, position);
+      return;
+    }
     if (from > position) await writeFully(this.#buffered, buffer, offset, from - position, position);
     if (to > from) {
       const at = offset + (from - position);
@@ -132,7 +134,7 @@ export class UploadWriter {
         if (!isUnsupported(err)) throw err;
         // Refused before anything was written: this file system or buffer cannot go direct.
         this.#switch.enabled = false;
-        this.#direct = undefined;
+        this.#direct = null;
         await direct.close().catch(() => {});
       }
       if (done < to - from)
