@@ -66,6 +66,9 @@ export class BufferPool {
 
 export const slabs = new BufferPool();
 
+/** Bytes of a download's first read (then whole slabs): what the client waits for before its first byte. */
+const FIRST_READ_BYTES = 128 << 10;
+
 /** Slabs one download reads ahead into while the socket still sends earlier ones. */
 const SEND_DEPTH = 2;
 
@@ -294,7 +297,9 @@ export async function sendFileRange(
       const buffer = buffers[i]!;
       // Direct reads start at the block boundary below `position`, so the bytes land `lead` in.
       const lead = file.direct ? position % BLOCK_BYTES : 0;
-      const n = Math.min(buffer.length - lead, remaining);
+      // The first read is short, so the first bytes leave after one small read, not a whole slab.
+      const want = position === start ? FIRST_READ_BYTES : buffer.length;
+      const n = Math.min(want - lead, remaining);
       await file.read(buffer, lead, n, position, slabs.isAligned(buffer));
       position += n;
       remaining -= n;
