@@ -31,10 +31,10 @@ export class BlobStore {
   readonly #writing = new Set<string>();
   /** Blob directories (`blobs/<alg>/<aa>`) known to exist: nothing ever removes them. */
   readonly #blobDirs = new Set<string>();
-  /** Uploads write whole blocks with O_DIRECT until the file system refuses once. */
+  /** Uploads and large reads go around the page cache (O_DIRECT) until the file system refuses once. */
   readonly #direct: DirectIoSwitch;
 
-  /** `directIo: false` writes uploads through the page cache only (see direct-io.ts). */
+  /** `directIo: false` keeps uploads and reads in the page cache (see direct-io.ts). */
   constructor(root: string, options: { directIo?: boolean } = {}) {
     this.root = root;
     this.#blobs = join(root, 'blobs');
@@ -42,7 +42,7 @@ export class BlobStore {
     this.#direct = { enabled: options.directIo ?? true };
   }
 
-  /** True while uploads still go around the page cache. */
+  /** True while uploads and large reads still go around the page cache. */
   get directIo(): boolean {
     return this.#direct.enabled;
   }
