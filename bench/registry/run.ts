@@ -6,7 +6,9 @@
 //   node --import tsx bench/registry/run.ts [--quick]
 // Env: BENCH_LAYERS (20), BENCH_LAYER_MB (10), BENCH_SMALL (1000), BENCH_CONCURRENCY (8),
 // BENCH_WRK_SECONDS (10), BENCH_ROUNDS (3), BENCH_SMALL_ROUNDS (BENCH_ROUNDS), BENCH_ONLY (comma list of big,small,manifest),
-// BENCH_SLIPWAY_NODE_ARGS (extra node flags for the Slipway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+// BENCH_SLIPWAY_NODE_ARGS (extra node flags for the Slipway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
+// BENCH_BASE_TREE (another checkout, e.g. /work/main: its Slipway runs side by side as `base`, to compare
+// a change with what it changes in the same rounds; its figures are in the raw values and the last column).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SMALL_ROUNDS = Number(process.env.BENCH_SMALL_ROUNDS ?? ROUNDS);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'big,small,manifest').split(','));
 const SLIPWAY_NODE_ARGS = (process.env.BENCH_SLIPWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const BASE_TREE = process.env.BENCH_BASE_TREE;
 const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
 
 const work = mkdtempSync(join(tmpdir(), 'slipway-bench-registry-'));
@@ -139,7 +142,7 @@ function median(values: number[]): number {
 }
 
 interface Target {
-  name: 'slipway' | 'dist' | 'dist-auth';
+  name: 'slipway' | 'dist' | 'dist-auth' | 'base';
   pid: number | undefined;
   host: string;
   /** `user:password` for skopeo, or undefined for none. */
@@ -162,8 +165,11 @@ async function wrk(url: string, seconds: number, authorization?: string): Promis
   return Number(m?.[1] ?? 0);
 }
 
-/** Starts bench/registry/server.ts in its own node process; resolves with its URL and credentials. */
-async function startSlipway(): Promise<{
+/**
+ * Starts bench/registry/server.ts (of this checkout, or of `tree`) in its own node process; resolves
+ * with its URL and credentials.
+ */
+async function startSlipway(tree = join(import.meta.dirname, '..', '..')): Promise<{
   proc: ChildProcess;
   url: string;
   user: string;
@@ -171,8 +177,8 @@ async function startSlipway(): Promise<{
 }> {
   const proc = spawn(
     process.execPath,
-    [...SLIPWAY_NODE_ARGS, '--import', 'tsx', join(import.meta.dirname, 'server.ts')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    [...SLIPWAY_NODE_ARGS, '--import', 'tsx', join(tree, 'bench', 'registry', 'server.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'], cwd: tree },
   );
   const lines = createInterface({ input: proc.stdout! });
   for await (const line of lines) {
@@ -224,6 +230,16 @@ async function main(): Promise<void> {
       { name: 'dist', pid: dist.proc.pid, host: dist.host, creds: undefined },
       { name: 'dist-auth', pid: distAuth.proc.pid, host: distAuth.host, creds },
     ];
+    if (BASE_TREE) {
+      const base = await startSlipway(BASE_TREE);
+      procs.push(base.proc);
+      targets.push({
+        name: 'base',
+        pid: base.proc.pid,
+        host: base.url.replace('http://', ''),
+        creds: `${base.user}:${base.password}`,
+      });
+    }
     const results = new Map<string, number[]>();
     const record = (t: Target, figure: Figure, value: number) => {
       const key = `${t.name}.${figure}`;
@@ -316,7 +332,9 @@ async function main(): Promise<void> {
       // One image to GET, pushed to every registry.
       const dir = join(work, 'one');
       writeLayout(dir, 1, 1, 512);
-      for (const t of targets) await copy(t, `oci:${dir}:img-0`, `docker://${t.host}/bench/one:1`);
+      for (const t of targets) {
+        if (t.name !== 'base') await copy(t, `oci:${dir}:img-0`, `docker://${t.host}/bench/one:1`);
+      }
       // The Bearer token a Docker client would hold for pulling from Slipway.
       const tokenUrl = `${slipway.url}/service/token?service=slipway&scope=repository:bench/one:pull`;
       const res = await fetch(tokenUrl, {
@@ -326,6 +344,7 @@ async function main(): Promise<void> {
       const basicAuth = `Basic ${Buffer.from(creds).toString('base64')}`;
       for (let round = 0; round < ROUNDS; round++) {
         for (const t of rotated(round)) {
+          if (t.name === 'base') continue;
           const url = `http://${t.host}/v2/bench/one/manifests/1`;
           if (t.name !== 'dist-auth') {
             await wrk(url, 1);
@@ -379,6 +398,7 @@ async function main(): Promise<void> {
     const ratio = (s: number | undefined, d: number | undefined, higher: boolean) =>
       s === undefined || d === undefined ? '-' : (higher ? s / d : d / s).toFixed(2);
     console.log('\n(medians; ratio > 1 means Slipway is faster; Slipway always authenticated except in the');
+    if (BASE_TREE) console.log(` base = the Slipway of ${BASE_TREE}, same rounds;`);
     console.log(
       ' anonymous manifest row; dist = Distribution without auth, dist+htpasswd = with Basic auth)',
     );
@@ -390,6 +410,7 @@ async function main(): Promise<void> {
         'ratio'.padStart(6),
         'dist+htpasswd'.padStart(14),
         'ratio'.padStart(6),
+        ...(BASE_TREE ? ['base'.padStart(9), 'ratio'.padStart(6)] : []),
       ].join(' '),
     );
     for (const row of rows) {
@@ -405,6 +426,12 @@ async function main(): Promise<void> {
           ratio(s, d, row.higherIsBetter).padStart(6),
           fmt(a, row.digits).padStart(14),
           ratio(s, a, row.higherIsBetter).padStart(6),
+          ...(BASE_TREE
+            ? [
+                fmt(m('base', row.figure), row.digits).padStart(9),
+                ratio(s, m('base', row.figure), row.higherIsBetter).padStart(6),
+              ]
+            : []),
         ].join(' '),
       );
     }

@@ -29,6 +29,23 @@ test('loadConfig() uses defaults, then config.yaml, then environment, then flags
   });
 });
 
+test('loadConfig() reads registryDirectIo (default on) from config.yaml and SLIPWAY_REGISTRY_DIRECT_IO', () => {
+  withData('registryDirectIo: false\n', (data) => {
+    assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, false);
+    assert.equal(
+      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: 'on' } }).registryDirectIo,
+      true,
+    );
+  });
+  withData(undefined, (data) => {
+    assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, true);
+    assert.equal(
+      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: '0' } }).registryDirectIo,
+      false,
+    );
+  });
+});
+
 test('loadConfig() reads the data directory from SLIPWAY_DATA', () => {
   withData(undefined, (data) => {
     assert.equal(loadConfig({ env: { SLIPWAY_DATA: data } }).data, data);
@@ -45,6 +62,13 @@ const bad: [string, string | undefined, Record<string, string>, Record<string, s
     /"port".*SLIPWAY_PORT/,
   ],
   ['an unknown log level', undefined, { logLevel: 'loud' }, {}, /"logLevel".*must be one of/],
+  [
+    'a direct-I/O switch that is not a boolean',
+    undefined,
+    {},
+    { SLIPWAY_REGISTRY_DIRECT_IO: 'maybe' },
+    /"registryDirectIo".*SLIPWAY_REGISTRY_DIRECT_IO.*true or false/,
+  ],
   ['a bad public URL', undefined, { publicUrl: 'ftp://x' }, {}, /"publicUrl".*http/],
   ['a bad value in config.yaml', 'host: 127.0.0.1\nport: -1\n', {}, {}, /"port".*config\.yaml:2/],
   [

@@ -24,6 +24,12 @@ export interface SlipwayConfig {
   tokenTtlSeconds: number;
   /** Seconds a UI session lasts. */
   sessionTtlSeconds: number;
+  /**
+   * Registry blob uploads and large blob reads go around the kernel's page cache (O_DIRECT). Off: both
+   * through the page cache, which serves a layer pulled again and again from memory. Default on
+   * (`loadConfig` sets it; a config built by hand may leave it out).
+   */
+  registryDirectIo?: boolean;
 }
 
 type Source = 'default' | 'config.yaml' | 'environment' | 'flag';
@@ -54,6 +60,16 @@ function str(check?: (s: string) => string | undefined) {
     const problem = check?.(raw);
     if (problem) throw new Error(problem);
     return raw;
+  };
+}
+
+function bool() {
+  return (raw: unknown): boolean => {
+    if (typeof raw === 'boolean') return raw;
+    const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+    if (['true', '1', 'yes', 'on'].includes(s)) return true;
+    if (['false', '0', 'no', 'off'].includes(s)) return false;
+    throw new Error('must be true or false');
   };
 }
 
@@ -89,6 +105,11 @@ const KEYS: Record<keyof SlipwayConfig, KeySpec> = {
     env: 'SLIPWAY_SESSION_TTL_SECONDS',
     parse: int(60, 30 * 86400),
     describe: 'UI session lifetime',
+  },
+  registryDirectIo: {
+    env: 'SLIPWAY_REGISTRY_DIRECT_IO',
+    parse: bool(),
+    describe: 'registry blob I/O around the page cache',
   },
 };
 
@@ -164,6 +185,7 @@ export function loadConfig(options: LoadConfigOptions = {}): SlipwayConfig {
     pollIntervalSeconds: 60,
     tokenTtlSeconds: 300,
     sessionTtlSeconds: 7 * 86400,
+    registryDirectIo: true,
   };
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, entry] of Object.entries(raw)) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { receiveToFile, SLAB_BYTES, sendFileRange, TooLargeError } from './blob-io.ts';
+import { fileSink, fileSource, receiveToFile, SLAB_BYTES, sendFileRange, TooLargeError } from './blob-io.ts';
 
 /** A readable yielding `data` in pieces of `piece` bytes, then optionally failing. */
 function pieces(data: Buffer, piece: number, failAfter?: number): Readable {
@@ -46,7 +46,7 @@ test('receiveToFile writes a multi-slab body in order at the given offset and ha
     const body = randomBytes(3 * SLAB_BYTES + 12_345);
     const hash = createHash('sha256');
     const fh = await open(path, 'r+');
-    const n = await receiveToFile(pieces(body, 65_536 - 7), fh, head.length, hash);
+    const n = await receiveToFile(pieces(body, 65_536 - 7), fileSink(fh), head.length, hash);
     await fh.close();
     assert.equal(n, body.length);
     assert.deepEqual(await readFile(path), Buffer.concat([head, body]));
@@ -61,7 +61,10 @@ test('receiveToFile keeps what arrived before the client failed, then rejects', 
     const body = randomBytes(2 * SLAB_BYTES + 999);
     const cut = SLAB_BYTES + 5000;
     const fh = await open(path, 'r+');
-    await assert.rejects(receiveToFile(pieces(body, 10_000, cut), fh, 0, undefined), /connection reset/);
+    await assert.rejects(
+      receiveToFile(pieces(body, 10_000, cut), fileSink(fh), 0, undefined),
+      /connection reset/,
+    );
     await fh.close();
     assert.deepEqual(await readFile(path), body.subarray(0, cut));
   });
@@ -73,7 +76,7 @@ test('receiveToFile refuses a body over the limit', async () => {
     await writeFile(path, '');
     const fh = await open(path, 'r+');
     await assert.rejects(
-      receiveToFile(pieces(randomBytes(100_000), 4096), fh, 0, undefined, 50_000),
+      receiveToFile(pieces(randomBytes(100_000), 4096), fileSink(fh), 0, undefined, 50_000),
       (err: unknown) => err instanceof TooLargeError && err.limit === 50_000,
     );
     await fh.close();
@@ -93,7 +96,7 @@ test('sendFileRange sends whole files and ranges across slab boundaries; a clien
         (async () => {
           const fh = await open(path, 'r');
           try {
-            await sendFileRange(fh, start, end, res);
+            await sendFileRange(fileSource(fh), start, end, res);
             return 'sent';
           } catch {
             return 'aborted';

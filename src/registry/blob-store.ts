@@ -2,12 +2,13 @@
 // under `uploads/`. A blob file appears only by rename after its bytes were hashed, matched and fsynced.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream, unlinkSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tryParseDigest } from '../oci/index.ts';
 import { receiveToFile, TooLargeError } from './blob-io.ts';
+import { BlobReader, type DirectIoSwitch, UploadWriter } from './direct-io.ts';
 import { OciError } from './oci-errors.ts';
 
 interface HashState {
@@ -28,11 +29,22 @@ export class BlobStore {
   readonly #hashes = new Map<string, HashState>();
   /** Temp files being written by {@link writeSmallBlob} right now. */
   readonly #writing = new Set<string>();
+  /** Blob directories (`blobs/<alg>/<aa>`) known to exist: nothing ever removes them. */
+  readonly #blobDirs = new Set<string>();
+  /** Uploads and large reads go around the page cache (O_DIRECT) until the file system refuses once. */
+  readonly #direct: DirectIoSwitch;
 
-  constructor(root: string) {
+  /** `directIo: false` keeps uploads and reads in the page cache (see direct-io.ts). */
+  constructor(root: string, options: { directIo?: boolean } = {}) {
     this.root = root;
     this.#blobs = join(root, 'blobs');
     this.#uploads = join(root, 'uploads');
+    this.#direct = { enabled: options.directIo ?? true };
+  }
+
+  /** True while uploads and large reads still go around the page cache. */
+  get directIo(): boolean {
+    return this.#direct.enabled;
   }
 
   async init(): Promise<void> {
@@ -104,9 +116,9 @@ export class BlobStore {
       }
       // The running hash is usable only when it covers exactly the bytes already in the file.
       const hashing = state.offset === size;
-      const fh = await open(path, 'r+');
+      const file = await UploadWriter.open(path, this.#direct);
       try {
-        written = await receiveToFile(source, fh, size, hashing ? state.hash : undefined, maxBytes).catch(
+        written = await receiveToFile(source, file, size, hashing ? state.hash : undefined, maxBytes).catch(
           (err: unknown) => {
             // Free the upload for the client's next chunk at once, not after the close below.
             drop();
@@ -114,7 +126,7 @@ export class BlobStore {
           },
         );
       } finally {
-        await fh.close();
+        await file.close();
       }
       if (!hashing) {
         drop();
@@ -167,10 +179,27 @@ export class BlobStore {
     } finally {
       await fh.close().catch(() => {});
     }
-    const target = this.blobPath(digest);
-    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
-    await rename(path, target);
+    await this.#moveIntoPlace(path, this.blobPath(digest));
     return size;
+  }
+
+  /** Renames a verified, synced temp file to its blob path, making the directory on first use. */
+  async #moveIntoPlace(path: string, target: string): Promise<void> {
+    const dir = join(target, '..');
+    if (!this.#blobDirs.has(dir)) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.#blobDirs.add(dir);
+    }
+    try {
+      await rename(path, target);
+    } catch (err) {
+      // Someone removed the directory behind our back: make it again, once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.#blobDirs.delete(dir);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.#blobDirs.add(dir);
+      await rename(path, target);
+    }
   }
 
   async deleteUpload(id: string): Promise<void> {
@@ -197,9 +226,12 @@ export class BlobStore {
     });
   }
 
-  /** Opens a blob's file for reading (rejects with ENOENT when it is gone). */
-  openBlob(digest: string): Promise<FileHandle> {
-    return open(this.blobPath(digest), 'r');
+  /**
+   * Opens a blob's file for reading (rejects with ENOENT when it is gone). `direct`: read around the
+   * page cache (for large ranges; see direct-io.ts).
+   */
+  openBlob(digest: string, options: { direct: boolean }): Promise<BlobReader> {
+    return BlobReader.open(this.blobPath(digest), { direct: options.direct, switch: this.#direct });
   }
 
   /** A small blob's whole bytes in one buffer (manifests, configs). */
@@ -261,9 +293,7 @@ export class BlobStore {
       } finally {
         await fh.close();
       }
-      const target = this.blobPath(digest);
-      await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
-      await rename(path, target);
+      await this.#moveIntoPlace(path, this.blobPath(digest));
     } finally {
       this.#writing.delete(id);
     }

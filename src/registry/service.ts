@@ -1,11 +1,11 @@
 // The registry's storage operations: uploads, blobs, manifests, tags, referrers and garbage collection.
 // Callers (the /v2 routes, other modules in-process) have already been authorised.
 import { createHash, randomBytes } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Clock, EventBus, Logger } from '../core/index.ts';
 import { isIndexMediaType, MEDIA_TYPES } from '../oci/index.ts';
 import type { BlobStore } from './blob-store.ts';
+import type { BlobReader } from './direct-io.ts';
 import { type Descriptor, isForeignLayer, MAX_MANIFEST_BYTES, parseManifest } from './manifest.ts';
 import type { ManifestRow, Statements } from './metadata.ts';
 import { parseReference, parseRepository } from './names.ts';
@@ -158,9 +158,12 @@ export class RegistryService {
     return this.#blobs.readBlob(digest, range);
   }
 
-  /** Opens a blob's file for reading (the /v2 routes send it themselves); rejects with ENOENT when gone. */
-  openBlob(digest: string): Promise<FileHandle> {
-    return this.#blobs.openBlob(digest);
+  /**
+   * Opens a blob's file for reading (the /v2 routes send it themselves); rejects with ENOENT when
+   * gone. `direct`: around the page cache (large ranges).
+   */
+  openBlob(digest: string, options: { direct: boolean }): Promise<BlobReader> {
+    return this.#blobs.openBlob(digest, options);
   }
 
   /**

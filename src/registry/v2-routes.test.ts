@@ -223,6 +223,26 @@ test('big blobs: chunked PATCHes across buffer boundaries, an interrupted PATCH 
   assert.ok(Buffer.from(await res.arrayBuffer()).equals(other));
 });
 
+test('with directIo off, big blobs go through the page cache and read back whole and in ranges', async () => {
+  const b = await startRegistryServer({ directIo: false });
+  try {
+    await b.request('/api/v1/registry/projects', { method: 'POST', json: { name: 'buf' } });
+    const MiB = 1 << 20;
+    const data = randomBytes(3 * MiB + 99);
+    const digest = await pushBlob(b.url, 'buf/a', data, b.adminBasic);
+    const get = (range?: string) =>
+      fetch(`${b.url}/v2/buf/a/blobs/${digest}`, {
+        headers: { authorization: b.adminBasic, ...(range ? { range } : {}) },
+      });
+    assert.ok(Buffer.from(await (await get()).arrayBuffer()).equals(data));
+    const res = await get(`bytes=${MiB + 1}-${3 * MiB}`);
+    assert.equal(res.status, 206);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(data.subarray(MiB + 1, 3 * MiB + 1)));
+  } finally {
+    await b.stop();
+  }
+});
+
 test('a chunked upload with a wrong digest is rejected and leaves nothing behind', async () => {
   const registryDir = join(s.dataDir, 'registry');
   const before = readdirSync(join(registryDir, 'uploads')).length;
@@ -244,6 +264,57 @@ test('a chunked upload with a wrong digest is rejected and leaves nothing behind
   res = await v2(`t/bad/blobs/${sha256('abcde')}`, { method: 'HEAD' });
   assert.equal(res.status, 404);
   assert.equal(s.registry.service.blobSizeAnywhere(wrong), undefined);
+});
+
+test('an abandoned upload (client gone mid-PATCH) expires after the upload TTL, not before', async () => {
+  const clock = manualClock(Date.now());
+  const e = await startRegistryServer({ uploadTtlSeconds: 60, clock });
+  try {
+    await e.request('/api/v1/registry/projects', { method: 'POST', json: { name: 'exp' } });
+    const auth = e.adminBasic;
+    let res = await fetch(`${e.url}/v2/exp/a/blobs/uploads/`, {
+      method: 'POST',
+      headers: { authorization: auth },
+    });
+    const location = res.headers.get('location')!;
+    const id = location.split('/').pop()!;
+    const data = randomBytes(3 << 20);
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${e.url}${location}`, {
+        method: 'PATCH',
+        headers: { authorization: auth, 'content-length': String(data.length) },
+      });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      req.write(data.subarray(0, (1 << 20) + 12_345), () => setTimeout(() => req.destroy(), 200));
+    });
+    const uploads = join(e.dataDir, 'registry', 'uploads');
+    const status = () => fetch(`${e.url}${location}`, { headers: { authorization: auth } });
+    // The bytes that arrived are kept while the client may still come back.
+    for (let i = 0; i < 50; i++) {
+      res = await status();
+      if (res.headers.get('range') === `0-${(1 << 20) + 12_344}`) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(res.headers.get('range'), `0-${(1 << 20) + 12_344}`);
+    clock.advance(30_000);
+    assert.equal(await e.registry.service.expireUploads(), 0);
+    assert.ok(readdirSync(uploads).includes(id));
+    clock.advance(31_000);
+    assert.equal(await e.registry.service.expireUploads(), 1);
+    assert.ok(!readdirSync(uploads).includes(id));
+    res = await status();
+    assert.equal(res.status, 404);
+    assert.equal(await errorCode(res), 'BLOB_UPLOAD_UNKNOWN');
+    res = await fetch(`${e.url}${location}?digest=${sha256(data)}`, {
+      method: 'PUT',
+      headers: { authorization: auth },
+    });
+    assert.equal(res.status, 404);
+    assert.equal(e.registry.service.blobSizeAnywhere(sha256(data)), undefined);
+  } finally {
+    await e.stop();
+  }
 });
 
 test('cross-repository mount, and blob DELETE', async () => {

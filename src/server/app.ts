@@ -17,6 +17,7 @@ import { openStore } from '../store/index.ts';
 import { authRoutes } from './api-auth.ts';
 import type { MountedModule, ServerContext } from './context.ts';
 import { eventRoutes } from './events-sse.ts';
+import { tuneHeapForStreaming } from './heap-tuning.ts';
 import { createMetrics, mountOf } from './metrics.ts';
 import { createModules, PROTOCOL_MOUNTS } from './modules.ts';
 import { staticUi } from './static-ui.ts';
@@ -39,6 +40,7 @@ export interface StartOptions {
 
 /** Starts Slipway with `config`: opens the store, creates the first admin if needed, mounts every module, listens. */
 export async function startServer(config: SlipwayConfig, options: StartOptions = {}): Promise<RunningServer> {
+  tuneHeapForStreaming();
   if (config.port === 0) {
     const port = await freePort(config.host);
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

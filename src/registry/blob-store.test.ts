@@ -1,0 +1,107 @@
+// The blob store's upload path, with and without O_DIRECT: what an interrupted upload leaves, and that
+// only bytes matching their digest ever become a blob.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { SLAB_BYTES } from './blob-io.ts';
+import { BlobStore } from './blob-store.ts';
+import { OciError } from './oci-errors.ts';
+import { sha256 } from './test-support.ts';
+
+/** A body that yields `data` in pieces of `piece` bytes and, with `failAt`, breaks off there. */
+function body(data: Buffer, piece: number, failAt?: number): Readable {
+  let at = 0;
+  return new Readable({
+    read() {
+      if (failAt !== undefined && at >= failAt) {
+        this.destroy(new Error('client went away'));
+        return;
+      }
+      if (at >= data.length) {
+        this.push(null);
+        return;
+      }
+      const end = Math.min(data.length, at + piece, failAt ?? Number.POSITIVE_INFINITY);
+      this.push(data.subarray(at, end));
+      at = end;
+    },
+  });
+}
+
+async function withStore(directIo: boolean, fn: (store: BlobStore) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-blob-store-'));
+  try {
+    const store = new BlobStore(dir, { directIo });
+    await store.init();
+    await fn(store);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+for (const directIo of [true, false]) {
+  const mode = directIo ? 'direct I/O' : 'page cache only';
+
+  test(`appendUpload() (${mode}): a client that drops mid-chunk leaves a prefix, never a blob`, async () => {
+    await withStore(directIo, async (store) => {
+      const data = randomBytes(2 * SLAB_BYTES + 5000);
+      const cut = SLAB_BYTES + 4096 * 3 + 11;
+      await store.createUpload('upload-aaaaaaaaaaaa');
+      await assert.rejects(
+        store.appendUpload('upload-aaaaaaaaaaaa', body(data, 50_000, cut), 0),
+        /went away/,
+      );
+      // What arrived is on disk (a resumable client asks for the size and goes on from there).
+      assert.equal(await store.uploadSize('upload-aaaaaaaaaaaa'), cut);
+      const file = await readFile(store.uploadPath('upload-aaaaaaaaaaaa'));
+      assert.ok(file.equals(data.subarray(0, cut)));
+      // Completing with the digest of the whole content fails and removes the upload.
+      await assert.rejects(
+        store.completeUpload('upload-aaaaaaaaaaaa', sha256(data)),
+        (err: unknown) => err instanceof OciError && err.code === 'DIGEST_INVALID',
+      );
+      assert.equal(await store.uploadSize('upload-aaaaaaaaaaaa'), undefined);
+      assert.equal(await store.blobSize(sha256(data)), undefined);
+      assert.equal(await store.blobSize(sha256(data.subarray(0, cut))), undefined);
+      assert.deepEqual(await readdir(join(store.root, 'blobs')), []);
+    });
+  });
+
+  test(`appendUpload() (${mode}): resumed at an unaligned offset, the blob is exactly the content`, async () => {
+    await withStore(directIo, async (store) => {
+      const data = randomBytes(3 * SLAB_BYTES + 4321);
+      const id = 'upload-bbbbbbbbbbbb';
+      await store.createUpload(id);
+      await assert.rejects(store.appendUpload(id, body(data, 65_536, SLAB_BYTES + 17), 0));
+      const size = (await store.uploadSize(id))!;
+      assert.equal(size, SLAB_BYTES + 17);
+      // Two more chunks of odd sizes, each starting where the last ended.
+      const mid = size + 3 * 4096 + 5;
+      assert.equal(await store.appendUpload(id, body(data.subarray(size, mid), 1000), size), mid);
+      assert.equal(await store.appendUpload(id, body(data.subarray(mid), 65_536 - 7), mid), data.length);
+      assert.equal(await store.completeUpload(id, sha256(data)), data.length);
+      const blob = await readFile(store.blobPath(sha256(data)));
+      assert.ok(blob.equals(data));
+      assert.equal(await store.uploadSize(id), undefined);
+    });
+  });
+
+  test(`appendUpload() (${mode}): an upload over the size limit is refused and keeps nothing usable`, async () => {
+    await withStore(directIo, async (store) => {
+      const data = randomBytes(SLAB_BYTES + 100);
+      const id = 'upload-cccccccccccc';
+      await store.createUpload(id);
+      await assert.rejects(
+        store.appendUpload(id, body(data, 65_536), 0, SLAB_BYTES),
+        (err: unknown) => err instanceof OciError && err.code === 'SIZE_INVALID',
+      );
+      await assert.rejects(store.completeUpload(id, sha256(data)), /digest/);
+      assert.equal(await store.blobSize(sha256(data)), undefined);
+    });
+  });
+}
