@@ -29,23 +29,22 @@ test('loadConfig() uses defaults, then config.yaml, then environment, then flags
   });
 });
 
-test('loadConfig() reads registryDirectIo (default on) from config.yaml and SLIPWAY_REGISTRY_DIRECT_IO', () => {
-  withData('registryDirectIo: false\n', (data) => {
-    assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, false);
-    assert.equal(
-      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: 'on' } }).registryDirectIo,
-      true,
-    );
-  });
-  withData(undefined, (data) => {
+test('loadConfig() reads registryDirectIo (default off) from config.yaml and SLIPWAY_REGISTRY_DIRECT_IO', () => {
+  withData('registryDirectIo: true\n', (data) => {
     assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, true);
     assert.equal(
-      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: '0' } }).registryDirectIo,
+      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: 'off' } }).registryDirectIo,
       false,
     );
   });
+  withData(undefined, (data) => {
+    assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, false);
+    assert.equal(
+      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: '1' } }).registryDirectIo,
+      true,
+    );
+  });
 });
-
 test('loadConfig() reads the data directory from SLIPWAY_DATA', () => {
   withData(undefined, (data) => {
     assert.equal(loadConfig({ env: { SLIPWAY_DATA: data } }).data, data);

@@ -185,7 +185,7 @@ export function loadConfig(options: LoadConfigOptions = {}): SlipwayConfig {
     pollIntervalSeconds: 60,
     tokenTtlSeconds: 300,
     sessionTtlSeconds: 7 * 86400,
-    registryDirectIo: true,
+    registryDirectIo: false,
   };
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, entry] of Object.entries(raw)) {

@@ -34,12 +34,12 @@ export class BlobStore {
   /** Uploads and large reads go around the page cache (O_DIRECT) until the file system refuses once. */
   readonly #direct: DirectIoSwitch;
 
-  /** `directIo: false` keeps uploads and reads in the page cache (see direct-io.ts). */
+  /** `directIo: true` writes uploads and reads large blobs around the page cache (see direct-io.ts). */
   constructor(root: string, options: { directIo?: boolean } = {}) {
     this.root = root;
     this.#blobs = join(root, 'blobs');
     this.#uploads = join(root, 'uploads');
-    this.#direct = { enabled: options.directIo ?? true };
+    this.#direct = { enabled: options.directIo ?? false };
   }
 
   /** True while uploads and large reads still go around the page cache. */

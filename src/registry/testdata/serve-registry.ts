@@ -1,4 +1,5 @@
-// Starts a Slipway with the registry on a random port over the data dir in argv[2]; prints {url, token} as JSON.
+// Starts a Slipway with the registry on a random port over the data dir in argv[2] (argv[3] `direct`: blob I/O
+// around the page cache); prints {url, token} as JSON.
 import { loadConfig, silentLogger } from '../../core/index.ts';
 import { startServer } from '../../server/index.ts';
 import { createRegistry } from '../index.ts';
@@ -16,7 +17,7 @@ const server = await startServer(config, {
       get publicUrl() {
         return ctx.publicUrl;
       },
-      registry: { gcIntervalSeconds: 0 },
+      registry: { gcIntervalSeconds: 0, directIo: process.argv[3] === 'direct' },
     }).mounts,
 });
 const token = server.ctx.auth.createToken('admin', { name: `t${Date.now().toString(36)}` }, 'system').token;
