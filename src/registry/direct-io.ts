@@ -148,19 +148,18 @@ export class UploadWriter {
   }
 }
 
-async function writeFully(
-  file: FileHandle,
-  buffer: Buffer,
-  offset: number,
-  length: number,
-  position: number,
-): Promise<void> {
-  let done = 0;
-  while (done < length) {
+/** The bytes `[offset, offset+length)` of `buffer` written at file `position`, however many calls it takes. */
+function writeFully(file: FileHandle, buffer: Buffer, offset: number, length: number, position: number) {
+  return moveFully(length, async (done) => {
     const { bytesWritten } = await file.write(buffer, offset + done, length - done, position + done);
     if (bytesWritten <= 0) throw new Error('File write made no progress');
-    done += bytesWritten;
-  }
+    return bytesWritten;
+  });
+}
+
+/** Repeats `step` (given the bytes moved so far, answering how many it moved) until `length` have moved. */
+async function moveFully(length: number, step: (done: number) => Promise<number>): Promise<void> {
+  for (let done = 0; done < length; ) done += await step(done);
 }
 
 /**
@@ -259,17 +258,11 @@ export class BlobReader {
   }
 }
 
-async function readFully(
-  file: FileHandle,
-  buffer: Buffer,
-  offset: number,
-  length: number,
-  position: number,
-): Promise<void> {
-  let done = 0;
-  while (done < length) {
+/** `length` bytes from file `position` into `buffer` at `offset`; a file that ends sooner is an error. */
+function readFully(file: FileHandle, buffer: Buffer, offset: number, length: number, position: number) {
+  return moveFully(length, async (done) => {
     const { bytesRead } = await file.read(buffer, offset + done, length - done, position + done);
     if (bytesRead === 0) throw new Error(`Blob file ended ${length - done} bytes early`);
-    done += bytesRead;
-  }
+    return bytesRead;
+  });
 }
