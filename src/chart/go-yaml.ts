@@ -9,7 +9,7 @@
 // result with the real helm's.
 import { FAILSAFE_SCHEMA, loadAll, Type, YAMLException } from 'js-yaml';
 import { InputError } from '../core/index.ts';
-import { GoInt64 } from '../template/index.ts';
+import { formatFloat, GoInt64 } from '../template/index.ts';
 
 export type YamlValue = unknown;
 
@@ -84,7 +84,6 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 /** The first characters go-yaml's resolve table gives a hint for; any other plain scalar is a string. */
 const HINTED = /^[-+0-9.yYnNtTfFoO~]/;
-const TIMESTAMP = /^[0-9]{4}-/;
 
 type Resolved =
   | { tag: 'str' }
@@ -140,13 +139,12 @@ function resolveScalar(s: string): Resolved {
   return { tag: 'str' };
 }
 
+const GO_TIMESTAMP =
+  /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?$/;
+
 /** go-yaml v2's parseTimestamp: the formats it tries after a `YYYY-` prefix. */
 function isGoTimestamp(s: string): boolean {
-  if (!TIMESTAMP.test(s)) return false;
-  const m =
-    /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?$/.exec(
-      s,
-    );
+  const m = GO_TIMESTAMP.exec(s);
   if (!m) return false;
   const [, y, mo, d, sep, h, mi, sec, , zone] = m;
   if (sep !== undefined && sep !== ' ' && zone === undefined) return false; // the T forms need a zone
@@ -167,18 +165,13 @@ function formatFloatKey(f: number): string {
   if (Number.isNaN(f32)) return '.nan';
   if (f32 === Number.POSITIVE_INFINITY) return '.inf';
   if (f32 === Number.NEGATIVE_INFINITY) return '-.inf';
-  if (f32 === 0) return Object.is(f32, -0) ? '-0' : '0';
+  // The shortest digits that read back as the same float32, spelled as FormatFloat spells them.
   let digits = '';
   for (let p = 1; p <= 9; p++) {
     digits = f32.toPrecision(p);
     if (Math.fround(Number(digits)) === f32) break;
   }
-  const [mantissa, exp] = Number(digits).toExponential().split('e');
-  const e = Number(exp);
-  if (e < -4 || e >= 6) {
-    return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  }
-  return String(Number(digits));
+  return formatFloat(Number(digits), 'g', -1);
 }
 
 /** What a resolved scalar becomes: the value JSON will see, boxed where its key spelling differs. */
@@ -283,20 +276,15 @@ const LOAD_OPTIONS = { schema: GO_SCHEMA, json: true, maxDepth: 10_000 };
  * sigs.k8s.io/yaml words them (`error converting YAML to JSON: yaml: line 3: ...`).
  */
 export function parseGoYaml(text: string, file?: string): YamlValue {
-  if (CONTROL_CHARACTERS.test(text)) {
-    throw new YamlSyntaxError(`${CONVERTING}yaml: control characters are not allowed`, {
-      location: file ? { file } : {},
-    });
-  }
-  let docs: unknown[];
   try {
-    docs = loadAll(text, undefined, LOAD_OPTIONS);
-  } catch (err) {
-    docs = [firstDocumentOnly(text, err, file)];
-  }
-  if (docs.length === 0) return null;
-  try {
-    return toGoJson(docs[0]);
+    if (CONTROL_CHARACTERS.test(text)) throw new GoYamlFailure('yaml: control characters are not allowed');
+    let docs: unknown[];
+    try {
+      docs = loadAll(text, undefined, LOAD_OPTIONS);
+    } catch (err) {
+      docs = [firstDocumentOnly(text, err, file)];
+    }
+    return docs.length === 0 ? null : toGoJson(docs[0]);
   } catch (err) {
     if (err instanceof GoYamlFailure)
       throw new YamlSyntaxError(CONVERTING + err.message, { location: file ? { file } : {} });
@@ -305,8 +293,8 @@ export function parseGoYaml(text: string, file?: string): YamlValue {
 }
 
 /**
- * The first document when the error lies in a later one (go-yaml never reads past the first); otherwise the
- * error, as a YamlSyntaxError naming the line and column.
+ * The first document when the error lies in a later one (go-yaml never reads past the first); otherwise a
+ * syntax error as a YamlSyntaxError naming the line and column, and any other error as it is.
  */
 function firstDocumentOnly(text: string, err: unknown, file: string | undefined): unknown {
   if (err instanceof YAMLException && err.mark) {
@@ -329,9 +317,6 @@ function firstDocumentOnly(text: string, err: unknown, file: string | undefined)
     throw new YamlSyntaxError(`${CONVERTING}yaml: line ${line}: ${err.reason}`, {
       location: { ...(file ? { file } : {}), line, column: err.mark.column + 1 },
     });
-  }
-  if (err instanceof GoYamlFailure) {
-    throw new YamlSyntaxError(CONVERTING + err.message, { location: file ? { file } : {} });
   }
   throw err;
 }
@@ -399,16 +384,11 @@ function toGoJson(root: unknown): unknown {
   const merge = (out: Record<string, unknown>, val: unknown) => {
     const maps = Array.isArray(val) ? [...val].reverse() : [val];
     for (const m of maps) {
-      if (
-        m === null ||
-        typeof m !== 'object' ||
-        Array.isArray(m) ||
-        m instanceof NumberKey ||
-        m === NULL_KEY
-      ) {
+      const map = walk(m);
+      if (map === null || typeof map !== 'object' || Array.isArray(map)) {
         throw new GoYamlFailure('yaml: map merge requires map or sequence of maps as the value');
       }
-      Object.assign(out, walk(m));
+      Object.assign(out, map);
     }
   };
   return walk(root);
@@ -527,10 +507,7 @@ export function formatGoYamlNumber(n: number): string {
     const b = BigInt(json);
     if (b >= -INT64_MAX - 1n && b <= UINT64_MAX) return json;
   }
-  const [mantissa, exp] = n.toExponential().split('e');
-  const e = Number(exp);
-  if (e < -4 || e >= 6) return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  return json;
+  return formatFloat(n, 'g', -1);
 }
 
 function scalar(v: unknown): string {
@@ -612,8 +589,7 @@ type ScalarStyle = 'plain' | 'single' | 'double' | 'literal';
  * scalar analysis allows. `key`: a mapping key (libyaml's simple-key context: no block scalars).
  */
 function scalarStyle(s: string, cps: number[], key: boolean): ScalarStyle {
-  const plainReadsBack =
-    resolveScalar(s).tag === 'str' && !isGoTimestamp(s) && !BASE60_FLOAT.test(s) && s !== '';
+  const plainReadsBack = resolveScalar(s).tag === 'str' && !isGoTimestamp(s) && !BASE60_FLOAT.test(s);
   let style: ScalarStyle = s.includes('\n') ? 'literal' : plainReadsBack ? 'plain' : 'double';
   if (style === 'double') return style;
   let blockPlain = !s.startsWith('---') && !s.startsWith('...');

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { InputError } from '../core/index.ts';
-import { GoInt64 } from '../template/index.ts';
+import { formatFloat, GoInt64 } from '../template/index.ts';
 import type { ChartNode } from './dependencies.ts';
 import { type Dict, isTable } from './values.ts';
 
@@ -25,14 +25,9 @@ const compiled = new WeakMap<object, ValidateFunction>();
 /** Values failing a chart's values.schema.json; `details.errors` lists `field: description` lines. */
 export class SchemaValidationError extends InputError {}
 
-/** Go's %v for float64: shortest digits, exponent form when the exponent is < -4 or >= 6 (1e+06). */
+/** strconv.FormatFloat(n, 'g', -1, 64), the spelling gojsonschema's messages use (1e+06, 1e-05); -0 prints 0. */
 export function formatGoFloat(n: number): string {
-  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN';
-  if (n === 0) return '0';
-  const [m, e] = n.toExponential().split('e');
-  const exp = Number(e);
-  if (exp < -4 || exp >= 6) return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  return String(n);
+  return n === 0 ? '0' : formatFloat(n, 'g', -1);
 }
 
 function toSchemaModel(v: unknown): unknown {
