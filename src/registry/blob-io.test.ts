@@ -1,13 +1,28 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { fileSink, fileSource, receiveToFile, SLAB_BYTES, sendFileRange, TooLargeError } from './blob-io.ts';
+import {
+  receiveToFile,
+  SLAB_BYTES,
+  type SlabSink,
+  type SlabSource,
+  sendFileRange,
+  TooLargeError,
+} from './blob-io.ts';
+import { readFully, writeFully } from './direct-io.ts';
+
+/** A plain file handle as a sink and as a source (what the store's writer and reader do with direct I/O off). */
+const fileSink = (file: FileHandle): SlabSink => ({ write: (b, o, l, p) => writeFully(file, b, o, l, p) });
+const fileSource = (file: FileHandle): SlabSource => ({
+  direct: false,
+  read: (b, o, l, p) => readFully(file, b, o, l, p),
+});
 
 /** A readable yielding `data` in pieces of `piece` bytes, then optionally failing. */
 function pieces(data: Buffer, piece: number, failAfter?: number): Readable {

@@ -4,7 +4,6 @@
 // The buffers are page-aligned where possible, so files can be written and read around the page cache
 // (direct-io.ts).
 import type { Hash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { finished, type Readable } from 'node:stream';
 import { allocateAlignedBuffers, BLOCK_BYTES } from './direct-io.ts';
@@ -88,20 +87,6 @@ const MAX_QUEUED_SLABS = 4;
 export interface SlabSink {
   /** Writes `buffer[offset, offset+length)` at file `position`; `aligned`: the buffer is page-aligned. */
   write(buffer: Buffer, offset: number, length: number, position: number, aligned: boolean): Promise<void>;
-}
-
-/** A plain file handle as a {@link SlabSink}. */
-export function fileSink(file: FileHandle): SlabSink {
-  return {
-    async write(buffer, offset, length, position) {
-      let done = 0;
-      while (done < length) {
-        const { bytesWritten } = await file.write(buffer, offset + done, length - done, position + done);
-        if (bytesWritten <= 0) throw new Error('File write made no progress');
-        done += bytesWritten;
-      }
-    },
-  };
 }
 
 /**
@@ -231,21 +216,6 @@ export interface SlabSource {
    * blocks around that span (buffer offset and file position agree modulo {@link BLOCK_BYTES}).
    */
   read(buffer: Buffer, offset: number, length: number, position: number, aligned: boolean): Promise<void>;
-}
-
-/** A plain file handle as a {@link SlabSource}. */
-export function fileSource(file: FileHandle): SlabSource {
-  return {
-    direct: false,
-    async read(buffer, offset, length, position) {
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await file.read(buffer, offset + done, length - done, position + done);
-        if (bytesRead === 0) throw new Error(`Blob file ended ${length - done} bytes early`);
-        done += bytesRead;
-      }
-    },
-  };
 }
 
 /**

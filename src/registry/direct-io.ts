@@ -149,7 +149,13 @@ export class UploadWriter {
 }
 
 /** The bytes `[offset, offset+length)` of `buffer` written at file `position`, however many calls it takes. */
-function writeFully(file: FileHandle, buffer: Buffer, offset: number, length: number, position: number) {
+export function writeFully(
+  file: FileHandle,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+) {
   return moveFully(length, async (done) => {
     const { bytesWritten } = await file.write(buffer, offset + done, length - done, position + done);
     if (bytesWritten <= 0) throw new Error('File write made no progress');
@@ -259,7 +265,13 @@ export class BlobReader {
 }
 
 /** `length` bytes from file `position` into `buffer` at `offset`; a file that ends sooner is an error. */
-function readFully(file: FileHandle, buffer: Buffer, offset: number, length: number, position: number) {
+export function readFully(
+  file: FileHandle,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+) {
   return moveFully(length, async (done) => {
     const { bytesRead } = await file.read(buffer, offset + done, length - done, position + done);
     if (bytesRead === 0) throw new Error(`Blob file ended ${length - done} bytes early`);
