@@ -65,6 +65,9 @@ export class BufferPool {
 
 export const slabs = new BufferPool();
 
+/** Ranges below this are read in one exact-size buffer through the page cache; larger ones go by slabs. */
+export const SMALL_RANGE_BYTES = SLAB_BYTES / 4;
+
 /** Bytes of a download's first read (then whole slabs): what the client waits for before its first byte. */
 const FIRST_READ_BYTES = 128 << 10;
 
@@ -236,7 +239,7 @@ export async function sendFileRange(
     response.end();
     return;
   }
-  if (total < SLAB_BYTES / 4 && !file.direct) {
+  if (total < SMALL_RANGE_BYTES && !file.direct) {
     // One exact-size buffer, not kept: the socket may hold it after end().
     const buffer = Buffer.allocUnsafe(total);
     await file.read(buffer, 0, total, start, false);

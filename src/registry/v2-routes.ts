@@ -3,7 +3,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isSlipwayError, type Logger } from '../core/index.ts';
-import { SLAB_BYTES, sendFileRange } from './blob-io.ts';
+import { SMALL_RANGE_BYTES, sendFileRange } from './blob-io.ts';
 import { type Caller, RegistryAccess, type RegistryAction, TOKEN_SERVICE } from './access.ts';
 import { acceptsMediaType, MAX_MANIFEST_BYTES } from './manifest.ts';
 import { parseDigestParam, parseRepository, parseV2Path, type V2Route } from './names.ts';
@@ -291,7 +291,7 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
       if (size === 0) return reply.send('');
       // Opened before anything is sent: a file gone missing is still a clean 404. Large ranges are
       // read around the page cache, as they were written (see direct-io.ts).
-      const file = await service.openBlob(digest, { direct: end - start + 1 >= SLAB_BYTES / 4 });
+      const file = await service.openBlob(digest, { direct: end - start + 1 >= SMALL_RANGE_BYTES });
       // The bytes bypass Fastify's send: headers now, then the file through reused buffers.
       reply.hijack();
       reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
