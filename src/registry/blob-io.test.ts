@@ -5,8 +5,8 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { chunkedBody } from './test-support.ts';
 import {
   receiveToFile,
   SLAB_BYTES,
@@ -23,26 +23,6 @@ const fileSource = (file: FileHandle): SlabSource => ({
   direct: false,
   read: (b, o, l, p) => readFully(file, b, o, l, p),
 });
-
-/** A readable yielding `data` in pieces of `piece` bytes, then optionally failing. */
-function pieces(data: Buffer, piece: number, failAfter?: number): Readable {
-  let at = 0;
-  return new Readable({
-    read() {
-      if (failAfter !== undefined && at >= failAfter) {
-        this.destroy(new Error('connection reset'));
-        return;
-      }
-      if (at >= data.length) {
-        this.push(null);
-        return;
-      }
-      const end = Math.min(data.length, at + piece, failAfter ?? Number.POSITIVE_INFINITY);
-      this.push(data.subarray(at, end));
-      at = end;
-    },
-  });
-}
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-blob-io-'));
@@ -61,7 +41,7 @@ test('receiveToFile writes a multi-slab body in order at the given offset and ha
     const body = randomBytes(3 * SLAB_BYTES + 12_345);
     const hash = createHash('sha256');
     const fh = await open(path, 'r+');
-    const n = await receiveToFile(pieces(body, 65_536 - 7), fileSink(fh), head.length, hash);
+    const n = await receiveToFile(chunkedBody(body, 65_536 - 7), fileSink(fh), head.length, hash);
     await fh.close();
     assert.equal(n, body.length);
     assert.deepEqual(await readFile(path), Buffer.concat([head, body]));
@@ -77,7 +57,7 @@ test('receiveToFile keeps what arrived before the client failed, then rejects', 
     const cut = SLAB_BYTES + 5000;
     const fh = await open(path, 'r+');
     await assert.rejects(
-      receiveToFile(pieces(body, 10_000, cut), fileSink(fh), 0, undefined),
+      receiveToFile(chunkedBody(body, 10_000, cut), fileSink(fh), 0, undefined),
       /connection reset/,
     );
     await fh.close();
@@ -91,7 +71,7 @@ test('receiveToFile refuses a body over the limit', async () => {
     await writeFile(path, '');
     const fh = await open(path, 'r+');
     await assert.rejects(
-      receiveToFile(pieces(randomBytes(100_000), 4096), fileSink(fh), 0, undefined, 50_000),
+      receiveToFile(chunkedBody(randomBytes(100_000), 4096), fileSink(fh), 0, undefined, 50_000),
       (err: unknown) => err instanceof TooLargeError && err.limit === 50_000,
     );
     await fh.close();

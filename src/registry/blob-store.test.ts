@@ -6,32 +6,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { chunkedBody } from './test-support.ts';
 import { SLAB_BYTES } from './blob-io.ts';
 import { BlobStore } from './blob-store.ts';
 import { OciError } from './oci-errors.ts';
 import { sha256 } from './test-support.ts';
-
-/** A body that yields `data` in pieces of `piece` bytes and, with `failAt`, breaks off there. */
-function body(data: Buffer, piece: number, failAt?: number): Readable {
-  let at = 0;
-  return new Readable({
-    read() {
-      if (failAt !== undefined && at >= failAt) {
-        this.destroy(new Error('client went away'));
-        return;
-      }
-      if (at >= data.length) {
-        this.push(null);
-        return;
-      }
-      const end = Math.min(data.length, at + piece, failAt ?? Number.POSITIVE_INFINITY);
-      this.push(data.subarray(at, end));
-      at = end;
-    },
-  });
-}
 
 async function withStore(directIo: boolean, fn: (store: BlobStore) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-blob-store-'));
@@ -53,7 +33,7 @@ for (const directIo of [true, false]) {
       const cut = SLAB_BYTES + 4096 * 3 + 11;
       await store.createUpload('upload-aaaaaaaaaaaa');
       await assert.rejects(
-        store.appendUpload('upload-aaaaaaaaaaaa', body(data, 50_000, cut), 0),
+        store.appendUpload('upload-aaaaaaaaaaaa', chunkedBody(data, 50_000, cut), 0),
         /went away/,
       );
       // What arrived is on disk (a resumable client asks for the size and goes on from there).
@@ -77,13 +57,16 @@ for (const directIo of [true, false]) {
       const data = randomBytes(3 * SLAB_BYTES + 4321);
       const id = 'upload-bbbbbbbbbbbb';
       await store.createUpload(id);
-      await assert.rejects(store.appendUpload(id, body(data, 65_536, SLAB_BYTES + 17), 0));
+      await assert.rejects(store.appendUpload(id, chunkedBody(data, 65_536, SLAB_BYTES + 17), 0));
       const size = (await store.uploadSize(id))!;
       assert.equal(size, SLAB_BYTES + 17);
       // Two more chunks of odd sizes, each starting where the last ended.
       const mid = size + 3 * 4096 + 5;
-      assert.equal(await store.appendUpload(id, body(data.subarray(size, mid), 1000), size), mid);
-      assert.equal(await store.appendUpload(id, body(data.subarray(mid), 65_536 - 7), mid), data.length);
+      assert.equal(await store.appendUpload(id, chunkedBody(data.subarray(size, mid), 1000), size), mid);
+      assert.equal(
+        await store.appendUpload(id, chunkedBody(data.subarray(mid), 65_536 - 7), mid),
+        data.length,
+      );
       assert.equal(await store.completeUpload(id, sha256(data)), data.length);
       const blob = await readFile(store.blobPath(sha256(data)));
       assert.ok(blob.equals(data));
@@ -97,7 +80,7 @@ for (const directIo of [true, false]) {
       const id = 'upload-cccccccccccc';
       await store.createUpload(id);
       await assert.rejects(
-        store.appendUpload(id, body(data, 65_536), 0, SLAB_BYTES),
+        store.appendUpload(id, chunkedBody(data, 65_536), 0, SLAB_BYTES),
         (err: unknown) => err instanceof OciError && err.code === 'SIZE_INVALID',
       );
       await assert.rejects(store.completeUpload(id, sha256(data)), /digest/);

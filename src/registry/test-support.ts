@@ -1,4 +1,5 @@
 // Test support: a real Slipway with the registry mounted, and helpers to push content over HTTP.
+import { Readable } from 'node:stream';
 import { sha256Digest } from '../oci/index.ts';
 import { createRegistry, type RegistryModule, type RegistryOptions } from './module.ts';
 import { startTestServer, type TestServer } from '../server/index.ts';
@@ -160,4 +161,24 @@ export async function writeOciLayout(
     }),
   );
   return manifestDigest;
+}
+
+/** A request body that yields `data` in pieces of `piece` bytes and, with `failAt`, breaks off there. */
+export function chunkedBody(data: Buffer, piece: number, failAt?: number): Readable {
+  let at = 0;
+  return new Readable({
+    read() {
+      if (failAt !== undefined && at >= failAt) {
+        this.destroy(new Error('client went away (connection reset)'));
+        return;
+      }
+      if (at >= data.length) {
+        this.push(null);
+        return;
+      }
+      const end = Math.min(data.length, at + piece, failAt ?? Number.POSITIVE_INFINITY);
+      this.push(data.subarray(at, end));
+      at = end;
+    },
+  });
 }
