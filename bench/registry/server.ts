@@ -5,8 +5,8 @@
 //   node --import tsx bench/registry/server.ts
 import { startRegistryServer } from '../../src/registry/test-support.ts';
 
-// SLIPWAY_REGISTRY_DIRECT_IO=true runs the store with blob bytes around the page cache, as `slipway up` would.
-const directIo = /^(1|true|yes|on)$/i.test(process.env.SLIPWAY_REGISTRY_DIRECT_IO ?? '');
+// As `slipway up`: uploads around the page cache unless SLIPWAY_REGISTRY_DIRECT_IO=false.
+const directIo = !/^(0|false|no|off)$/i.test(process.env.SLIPWAY_REGISTRY_DIRECT_IO ?? '');
 const server = await startRegistryServer({ directIo });
 server.registry.projects.create({ name: 'bench', public: true }, 'system');
 await server.createUser('bench', 'viewer', [{ scope: 'project', name: 'bench', role: 'developer' }]);

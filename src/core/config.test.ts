@@ -29,19 +29,19 @@ test('loadConfig() uses defaults, then config.yaml, then environment, then flags
   });
 });
 
-test('loadConfig() reads registryDirectIo (default off) from config.yaml and SLIPWAY_REGISTRY_DIRECT_IO', () => {
-  withData('registryDirectIo: true\n', (data) => {
-    assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, true);
+test('loadConfig() reads registryDirectIo (default on) from config.yaml and SLIPWAY_REGISTRY_DIRECT_IO', () => {
+  withData('registryDirectIo: false\n', (data) => {
+    assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, false);
     assert.equal(
-      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: 'off' } }).registryDirectIo,
-      false,
+      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: 'on' } }).registryDirectIo,
+      true,
     );
   });
   withData(undefined, (data) => {
-    assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, false);
+    assert.equal(loadConfig({ flags: { data }, env: {} }).registryDirectIo, true);
     assert.equal(
-      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: '1' } }).registryDirectIo,
-      true,
+      loadConfig({ flags: { data }, env: { SLIPWAY_REGISTRY_DIRECT_IO: '0' } }).registryDirectIo,
+      false,
     );
   });
 });

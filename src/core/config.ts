@@ -25,9 +25,9 @@ export interface SlipwayConfig {
   /** Seconds a UI session lasts. */
   sessionTtlSeconds: number;
   /**
-   * Registry blob uploads and large blob reads go around the kernel's page cache (O_DIRECT). Off: both
-   * through the page cache, which serves a layer pulled again and again from memory. Default on
-   * (`loadConfig` sets it; a config built by hand may leave it out).
+   * Registry blob uploads go around the kernel's page cache (O_DIRECT), and so does the first large
+   * read of each such blob; later reads go through the cache. Off: everything through the page cache.
+   * Default on (`loadConfig` sets it; a config built by hand may leave it out).
    */
   registryDirectIo?: boolean;
 }
@@ -185,7 +185,7 @@ export function loadConfig(options: LoadConfigOptions = {}): SlipwayConfig {
     pollIntervalSeconds: 60,
     tokenTtlSeconds: 300,
     sessionTtlSeconds: 7 * 86400,
-    registryDirectIo: false,
+    registryDirectIo: true,
   };
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, entry] of Object.entries(raw)) {

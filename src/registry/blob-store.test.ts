@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chunkedBody } from './test-support.ts';
-import { SLAB_BYTES } from './blob-io.ts';
+import { SLAB_BYTES, slabs } from './blob-io.ts';
 import { BlobStore } from './blob-store.ts';
 import { OciError } from './oci-errors.ts';
 import { sha256 } from './test-support.ts';
@@ -88,3 +88,70 @@ for (const directIo of [true, false]) {
     });
   });
 }
+
+/** Uploads `data` as one chunk and completes it; returns its digest. */
+async function putBlob(store: BlobStore, id: string, data: Buffer): Promise<string> {
+  await store.createUpload(id);
+  await store.appendUpload(id, chunkedBody(data, 65_536), 0);
+  await store.completeUpload(id, sha256(data));
+  return sha256(data);
+}
+
+/** Whether `openBlob` reads `digest` around the page cache, and that what it reads is the content. */
+async function readsDirect(
+  store: BlobStore,
+  digest: string,
+  data: Buffer,
+  options: { large: boolean },
+): Promise<boolean> {
+  const reader = await store.openBlob(digest, options);
+  try {
+    const into = slabs.take();
+    try {
+      await reader.read(into, 0, data.length, 0, slabs.isAligned(into));
+      assert.ok(into.subarray(0, data.length).equals(data));
+    } finally {
+      slabs.give(into);
+    }
+    return reader.direct;
+  } finally {
+    await reader.close();
+  }
+}
+
+test('openBlob(): a blob written around the page cache is read directly once, then through the cache', async () => {
+  await withStore(true, async (store) => {
+    const data = randomBytes(SLAB_BYTES - 4096 + 7);
+    const digest = await putBlob(store, 'upload-dddddddddddd', data);
+    assert.equal(store.directIo, true, 'O_DIRECT works on the temp dir, so the store keeps it on');
+    // A small read neither goes direct nor uses up the blob's one direct read.
+    assert.equal(await readsDirect(store, digest, data, { large: false }), false);
+    assert.equal(await readsDirect(store, digest, data, { large: true }), true);
+    // The second pull fills the page cache; every later one is served from memory.
+    assert.equal(await readsDirect(store, digest, data, { large: true }), false);
+    assert.equal(await readsDirect(store, digest, data, { large: true }), false);
+    // Pushed again after a delete, it is again not cached.
+    await store.deleteBlobFile(digest);
+    await putBlob(store, 'upload-eeeeeeeeeeee', data);
+    assert.equal(await readsDirect(store, digest, data, { large: true }), true);
+  });
+});
+
+test('openBlob(): after a restart, and with direct I/O off, blobs are read through the page cache', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-blob-store-'));
+  try {
+    const data = randomBytes(SLAB_BYTES - 3);
+    const first = new BlobStore(dir, { directIo: true });
+    await first.init();
+    const digest = await putBlob(first, 'upload-ffffffffffff', data);
+    const restarted = new BlobStore(dir);
+    assert.equal(restarted.directIo, true, 'direct I/O is the default');
+    assert.equal(await readsDirect(restarted, digest, data, { large: true }), false);
+    const buffered = new BlobStore(dir, { directIo: false });
+    const other = randomBytes(SLAB_BYTES / 2);
+    const otherDigest = await putBlob(buffered, 'upload-gggggggggggg', other);
+    assert.equal(await readsDirect(buffered, otherDigest, other, { large: true }), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

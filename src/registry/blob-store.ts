@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tryParseDigest } from '../oci/index.ts';
-import { receiveToFile, TooLargeError } from './blob-io.ts';
+import { receiveToFile, SMALL_RANGE_BYTES, TooLargeError } from './blob-io.ts';
 import { BlobReader, type DirectIoSwitch, UploadWriter } from './direct-io.ts';
 import { OciError } from './oci-errors.ts';
 
@@ -20,6 +20,8 @@ interface HashState {
 const UPLOAD_ID_RE = /^[A-Za-z0-9_-]{16,64}$/;
 /** Read size for streaming large blobs. */
 const READ_CHUNK = 1 << 20;
+/** At most this many blobs are remembered as written around the page cache and not read since. */
+const MAX_UNREAD_DIRECT = 10_000;
 
 export class BlobStore {
   readonly root: string;
@@ -31,18 +33,24 @@ export class BlobStore {
   readonly #writing = new Set<string>();
   /** Blob directories (`blobs/<alg>/<aa>`) known to exist: nothing ever removes them. */
   readonly #blobDirs = new Set<string>();
-  /** Uploads and large reads go around the page cache (O_DIRECT) until the file system refuses once. */
+  /** Uploads go around the page cache (O_DIRECT) until the file system refuses once. */
   readonly #direct: DirectIoSwitch;
+  /**
+   * Large blobs this store wrote around the page cache and nobody has read since, oldest first: the
+   * one read each of them gets directly (see {@link openBlob}). Forgotten on restart and past
+   * {@link MAX_UNREAD_DIRECT}; a forgotten blob is read through the cache, which is correct, only slower.
+   */
+  readonly #unreadDirect = new Set<string>();
 
-  /** `directIo: true` writes uploads and reads large blobs around the page cache (see direct-io.ts). */
+  /** `directIo: true` (the default) writes uploads around the page cache (see direct-io.ts). */
   constructor(root: string, options: { directIo?: boolean } = {}) {
     this.root = root;
     this.#blobs = join(root, 'blobs');
     this.#uploads = join(root, 'uploads');
-    this.#direct = { enabled: options.directIo ?? false };
+    this.#direct = { enabled: options.directIo ?? true };
   }
 
-  /** True while uploads and large reads still go around the page cache. */
+  /** True while uploads still go around the page cache. */
   get directIo(): boolean {
     return this.#direct.enabled;
   }
@@ -180,6 +188,11 @@ export class BlobStore {
       await fh.close().catch(() => {});
     }
     await this.#moveIntoPlace(path, this.blobPath(digest));
+    if (this.#direct.enabled && size >= SMALL_RANGE_BYTES) {
+      this.#unreadDirect.add(digest);
+      if (this.#unreadDirect.size > MAX_UNREAD_DIRECT)
+        this.#unreadDirect.delete(this.#unreadDirect.values().next().value as string);
+    }
     return size;
   }
 
@@ -227,11 +240,15 @@ export class BlobStore {
   }
 
   /**
-   * Opens a blob's file for reading (rejects with ENOENT when it is gone). `direct`: read around the
-   * page cache (for large ranges; see direct-io.ts).
+   * Opens a blob's file for reading (rejects with ENOENT when it is gone). The first `large` read of
+   * a blob this store wrote around the page cache goes around it too: its bytes are not cached, and
+   * filling the cache costs more CPU than the read itself (the push and its pull gain alike). Every
+   * other read goes through the cache, so a layer pulled again and again (a base image every node
+   * pulls) is served from memory after its second pull, as Distribution serves it.
    */
-  openBlob(digest: string, options: { direct: boolean }): Promise<BlobReader> {
-    return BlobReader.open(this.blobPath(digest), { direct: options.direct, switch: this.#direct });
+  openBlob(digest: string, options: { large: boolean }): Promise<BlobReader> {
+    const direct = options.large && this.#unreadDirect.delete(digest);
+    return BlobReader.open(this.blobPath(digest), { direct, switch: this.#direct });
   }
 
   /** A small blob's whole bytes in one buffer (manifests, configs). */
@@ -240,6 +257,7 @@ export class BlobStore {
   }
 
   deleteBlobFileSync(digest: string): void {
+    this.#unreadDirect.delete(digest);
     try {
       unlinkSync(this.blobPath(digest));
     } catch (err) {
@@ -248,6 +266,7 @@ export class BlobStore {
   }
 
   async deleteBlobFile(digest: string): Promise<void> {
+    this.#unreadDirect.delete(digest);
     await unlink(this.blobPath(digest)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });

@@ -1,16 +1,16 @@
 // Blob bytes moved around the page cache: uploads write whole 4 KiB blocks with O_DIRECT from
 // page-aligned buffers (only the unaligned head and tail of an append go through the page cache), and
-// large blob reads read whole blocks the same way.
+// a blob's first large read reads whole blocks the same way.
 // Why: a pushed layer is written once, yet a buffered write makes the kernel allocate and fill one new
 // page-cache page per 4 KiB. On the 2-core VM the benchmarks run on, filling pages the guest never
 // touched costs ~2.6 ms of CPU per MB (0.3 ms once pages are recycled): a 200 MB push spent 0.3–0.5 s
 // of its ~1.4 s there, on the thread pool, and its fdatasync then had all of it still to write. With
 // O_DIRECT the disk reads our buffer, and the fdatasync at completion has only the tail and metadata
-// left. Reads go direct too: a layer written directly is not in the cache, and a buffered first read
-// would pay that fill instead (measured: the pull after the push got ~20 % slower than before).
-// The price: a layer pulled again is read from the disk again, not from memory. On disks with a
-// throughput cap, `registryDirectIo: false` (SLIPWAY_REGISTRY_DIRECT_IO) puts both back in the cache.
-// Every refusal (a file system without O_DIRECT, no WebAssembly) falls back to normal I/O.
+// left. The first read of such a blob goes direct too (it is not in the cache, and a buffered read
+// would pay that fill instead); BlobStore sends every later read through the cache, so layers pulled
+// again and again are served from memory. `registryDirectIo: false` (SLIPWAY_REGISTRY_DIRECT_IO) puts
+// everything back in the cache. Every refusal (a file system without O_DIRECT, no WebAssembly) falls
+// back to normal I/O.
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 

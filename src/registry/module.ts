@@ -19,7 +19,7 @@ export interface RegistryOptions {
   gcGraceSeconds?: number;
   /** Idle uploads are deleted after this many seconds (default 24 h). */
   uploadTtlSeconds?: number;
-  /** Blob uploads and large reads around the page cache (default: `config.registryDirectIo`, else off). */
+  /** Blob uploads around the page cache (default: `config.registryDirectIo`, else on). */
   directIo?: boolean;
   clock?: Clock;
 }
@@ -64,7 +64,7 @@ export function createRegistry(deps: RegistryDeps): RegistryModule {
   const clock = opts.clock ?? systemClock;
   const root = join(deps.dataDir, 'registry');
   const statements = prepareStatements(deps.store);
-  const blobs = new BlobStore(root, { directIo: opts.directIo ?? deps.config.registryDirectIo ?? false });
+  const blobs = new BlobStore(root, { directIo: opts.directIo ?? deps.config.registryDirectIo ?? true });
   const projects = new ProjectService({ statements, auth: deps.auth, clock });
   const service = new RegistryService({
     statements,

@@ -160,9 +160,9 @@ export class RegistryService {
 
   /**
    * Opens a blob's file for reading (the /v2 routes send it themselves); rejects with ENOENT when
-   * gone. `direct`: around the page cache (large ranges).
+   * gone. `large`: a range big enough to be worth reading around the page cache (see BlobStore).
    */
-  openBlob(digest: string, options: { direct: boolean }): Promise<BlobReader> {
+  openBlob(digest: string, options: { large: boolean }): Promise<BlobReader> {
     return this.#blobs.openBlob(digest, options);
   }
 

@@ -289,9 +289,9 @@ export function v2Routes(options: V2RoutesOptions): FastifyPluginAsync {
       }
       reply.header('content-length', end - start + 1);
       if (size === 0) return reply.send('');
-      // Opened before anything is sent: a file gone missing is still a clean 404. Large ranges are
-      // read around the page cache, as they were written (see direct-io.ts).
-      const file = await service.openBlob(digest, { direct: end - start + 1 >= SMALL_RANGE_BYTES });
+      // Opened before anything is sent: a file gone missing is still a clean 404. A large range may be
+      // read around the page cache (BlobStore.openBlob says when).
+      const file = await service.openBlob(digest, { large: end - start + 1 >= SMALL_RANGE_BYTES });
       // The bytes bypass Fastify's send: headers now, then the file through reused buffers.
       reply.hijack();
       reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
