@@ -8,7 +8,9 @@
 // BENCH_WRK_SECONDS (10), BENCH_ROUNDS (3), BENCH_SMALL_ROUNDS (BENCH_ROUNDS), BENCH_ONLY (comma list of big,small,manifest),
 // BENCH_SLIPWAY_NODE_ARGS (extra node flags for the Slipway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
 // BENCH_BASE_TREE (another checkout, e.g. /work/main: its Slipway runs side by side as `base`, to compare
-// a change with what it changes in the same rounds; its figures are in the raw values and the last column).
+// a change with what it changes in the same rounds; its figures are in the raw values and the last column),
+// BENCH_FLOOR=0 (skip `floor`: skopeo against floor-server.ts, which keeps bytes in memory and checks
+// nothing, in the same rounds of the big figures: what the client alone costs).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ const SMALL_ROUNDS = Number(process.env.BENCH_SMALL_ROUNDS ?? ROUNDS);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'big,small,manifest').split(','));
 const SLIPWAY_NODE_ARGS = (process.env.BENCH_SLIPWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const BASE_TREE = process.env.BENCH_BASE_TREE;
+const FLOOR = process.env.BENCH_FLOOR !== '0';
 const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
 
 const work = mkdtempSync(join(tmpdir(), 'slipway-bench-registry-'));
@@ -142,7 +145,7 @@ function median(values: number[]): number {
 }
 
 interface Target {
-  name: 'slipway' | 'dist' | 'dist-auth' | 'base';
+  name: 'slipway' | 'dist' | 'dist-auth' | 'base' | 'floor';
   pid: number | undefined;
   host: string;
   /** `user:password` for skopeo, or undefined for none. */
@@ -169,24 +172,29 @@ async function wrk(url: string, seconds: number, authorization?: string): Promis
  * Starts bench/registry/server.ts (of this checkout, or of `tree`) in its own node process; resolves
  * with its URL and credentials.
  */
-async function startSlipway(tree = join(import.meta.dirname, '..', '..')): Promise<{
-  proc: ChildProcess;
-  url: string;
-  user: string;
-  password: string;
-}> {
-  const proc = spawn(
-    process.execPath,
-    [...SLIPWAY_NODE_ARGS, '--import', 'tsx', join(tree, 'bench', 'registry', 'server.ts')],
-    { stdio: ['ignore', 'pipe', 'inherit'], cwd: tree },
+function startSlipway(tree = join(import.meta.dirname, '..', '..')) {
+  return startNodeServer<{ url: string; user: string; password: string }>(
+    join(tree, 'bench', 'registry', 'server.ts'),
+    { nodeArgs: SLIPWAY_NODE_ARGS, cwd: tree },
   );
+}
+
+/** Starts a node server script that prints one JSON line once it listens; resolves with that line. */
+async function startNodeServer<T>(
+  script: string,
+  options: { nodeArgs?: string[]; cwd?: string } = {},
+): Promise<T & { proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: options.cwd ?? join(import.meta.dirname, '..', '..'),
+  });
   const lines = createInterface({ input: proc.stdout! });
   for await (const line of lines) {
-    const info = JSON.parse(line) as { url: string; user: string; password: string };
+    const info = JSON.parse(line) as T;
     lines.close();
     return { proc, ...info };
   }
-  throw new Error('the Slipway bench server exited before it listened');
+  throw new Error(`${script} exited before it listened`);
 }
 
 async function startDistribution(
@@ -238,6 +246,16 @@ async function main(): Promise<void> {
         pid: base.proc.pid,
         host: base.url.replace('http://', ''),
         creds: `${base.user}:${base.password}`,
+      });
+    }
+    if (FLOOR && ONLY.has('big')) {
+      const floor = await startNodeServer<{ url: string }>(join(import.meta.dirname, 'floor-server.ts'));
+      procs.push(floor.proc);
+      targets.push({
+        name: 'floor',
+        pid: floor.proc.pid,
+        host: floor.url.replace('http://', ''),
+        creds: undefined,
       });
     }
     const results = new Map<string, number[]>();
@@ -294,6 +312,7 @@ async function main(): Promise<void> {
           sums.set(`${t.name}.${f}`, (sums.get(`${t.name}.${f}`) ?? 0) + v);
         for (const [i, batch] of batches.entries()) {
           for (const t of rotated(round + i)) {
+            if (t.name === 'floor') continue;
             add(
               t,
               'smallPush',
@@ -307,6 +326,7 @@ async function main(): Promise<void> {
         }
         for (const [i, batch] of batches.entries()) {
           for (const t of rotated(round + i)) {
+            if (t.name === 'floor') continue;
             add(
               t,
               'smallPull',
@@ -321,6 +341,7 @@ async function main(): Promise<void> {
           }
         }
         for (const t of targets) {
+          if (t.name === 'floor') continue;
           record(t, 'smallPush', sums.get(`${t.name}.smallPush`)!);
           record(t, 'smallPull', sums.get(`${t.name}.smallPull`)!);
         }
@@ -333,7 +354,8 @@ async function main(): Promise<void> {
       const dir = join(work, 'one');
       writeLayout(dir, 1, 1, 512);
       for (const t of targets) {
-        if (t.name !== 'base') await copy(t, `oci:${dir}:img-0`, `docker://${t.host}/bench/one:1`);
+        if (t.name !== 'base' && t.name !== 'floor')
+          await copy(t, `oci:${dir}:img-0`, `docker://${t.host}/bench/one:1`);
       }
       // The Bearer token a Docker client would hold for pulling from Slipway.
       const tokenUrl = `${slipway.url}/service/token?service=slipway&scope=repository:bench/one:pull`;
@@ -344,7 +366,7 @@ async function main(): Promise<void> {
       const basicAuth = `Basic ${Buffer.from(creds).toString('base64')}`;
       for (let round = 0; round < ROUNDS; round++) {
         for (const t of rotated(round)) {
-          if (t.name === 'base') continue;
+          if (t.name === 'base' || t.name === 'floor') continue;
           const url = `http://${t.host}/v2/bench/one/manifests/1`;
           if (t.name !== 'dist-auth') {
             await wrk(url, 1);
@@ -434,6 +456,22 @@ async function main(): Promise<void> {
             : []),
         ].join(' '),
       );
+    }
+    const floorRows = rows.filter((row) => m('floor', row.figure) !== undefined);
+    if (floorRows.length) {
+      console.log(
+        "\nskopeo's floor (floor-server.ts: bytes kept in memory, nothing hashed, stored or checked), same rounds;",
+      );
+      console.log(' time above the floor: how much the registry itself adds to what the client takes');
+      for (const row of floorRows) {
+        const f = m('floor', row.figure)!;
+        const above = (name: Target['name']) => {
+          const v = m(name, row.figure);
+          return v === undefined ? undefined : `${name} ${v >= f ? '+' : '-'}${Math.abs(v - f).toFixed(2)} s`;
+        };
+        const parts = (['slipway', 'dist', 'dist-auth', 'base'] as const).map(above).filter(Boolean);
+        console.log(`  ${row.label.padEnd(30)} floor ${fmt(f, row.digits)} s; ${parts.join(', ')}`);
+      }
     }
   } finally {
     await Promise.all(
