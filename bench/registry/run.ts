@@ -248,10 +248,12 @@ async function main(): Promise<void> {
         creds: `${base.user}:${base.password}`,
       });
     }
+    // The floor takes part in the big figures only.
+    const bigTargets = [...targets];
     if (FLOOR && ONLY.has('big')) {
       const floor = await startNodeServer<{ url: string }>(join(import.meta.dirname, 'floor-server.ts'));
       procs.push(floor.proc);
-      targets.push({
+      bigTargets.push({
         name: 'floor',
         pid: floor.proc.pid,
         host: floor.url.replace('http://', ''),
@@ -274,7 +276,7 @@ async function main(): Promise<void> {
       cpu.set(key, [...(cpu.get(key) ?? []), cpuSeconds(t.pid) - c0]);
       return s;
     };
-    const rotated = (round: number) => targets.map((_, i) => targets[(i + round) % targets.length]!);
+    const rotated = (round: number, list = targets) => list.map((_, i) => list[(i + round) % list.length]!);
     const flag = (t: Target, side: 'src' | 'dest') => (t.creds ? [`--${side}-creds`, t.creds] : []);
     const copy = (t: Target, from: string, to: string) =>
       run('skopeo', [
@@ -291,7 +293,7 @@ async function main(): Promise<void> {
       if (ONLY.has('big') && round < ROUNDS) {
         const dir = join(work, `big-${round}`);
         writeLayout(dir, 1, LAYERS, LAYER_MB * 1024 * 1024);
-        for (const t of rotated(round)) {
+        for (const t of rotated(round, bigTargets)) {
           const ref = `docker://${t.host}/bench/big${round}:1`;
           record(t, 'bigPush', await measure(t, 'bigPush', () => copy(t, `oci:${dir}:img-0`, ref)));
           const pullDir = join(work, `pull-big-${t.name}`);
@@ -312,7 +314,6 @@ async function main(): Promise<void> {
           sums.set(`${t.name}.${f}`, (sums.get(`${t.name}.${f}`) ?? 0) + v);
         for (const [i, batch] of batches.entries()) {
           for (const t of rotated(round + i)) {
-            if (t.name === 'floor') continue;
             add(
               t,
               'smallPush',
@@ -326,7 +327,6 @@ async function main(): Promise<void> {
         }
         for (const [i, batch] of batches.entries()) {
           for (const t of rotated(round + i)) {
-            if (t.name === 'floor') continue;
             add(
               t,
               'smallPull',
@@ -341,7 +341,6 @@ async function main(): Promise<void> {
           }
         }
         for (const t of targets) {
-          if (t.name === 'floor') continue;
           record(t, 'smallPush', sums.get(`${t.name}.smallPush`)!);
           record(t, 'smallPull', sums.get(`${t.name}.smallPull`)!);
         }
@@ -354,8 +353,7 @@ async function main(): Promise<void> {
       const dir = join(work, 'one');
       writeLayout(dir, 1, 1, 512);
       for (const t of targets) {
-        if (t.name !== 'base' && t.name !== 'floor')
-          await copy(t, `oci:${dir}:img-0`, `docker://${t.host}/bench/one:1`);
+        if (t.name !== 'base') await copy(t, `oci:${dir}:img-0`, `docker://${t.host}/bench/one:1`);
       }
       // The Bearer token a Docker client would hold for pulling from Slipway.
       const tokenUrl = `${slipway.url}/service/token?service=slipway&scope=repository:bench/one:pull`;
@@ -366,7 +364,7 @@ async function main(): Promise<void> {
       const basicAuth = `Basic ${Buffer.from(creds).toString('base64')}`;
       for (let round = 0; round < ROUNDS; round++) {
         for (const t of rotated(round)) {
-          if (t.name === 'base' || t.name === 'floor') continue;
+          if (t.name === 'base') continue;
           const url = `http://${t.host}/v2/bench/one/manifests/1`;
           if (t.name !== 'dist-auth') {
             await wrk(url, 1);
@@ -386,7 +384,7 @@ async function main(): Promise<void> {
       console.log(`  ${key}: ${values.map((v) => v.toFixed(2)).join(' ')}`);
     console.log('\nserver CPU seconds per round (mean; the registry process only):');
     for (const f of ['bigPush', 'bigPull', 'smallPush', 'smallPull'] as const) {
-      const per = targets.map((t) => {
+      const per = bigTargets.map((t) => {
         const v = cpu.get(`${t.name}.${f}`);
         return v
           ? `${t.name} ${(v.reduce((a, b) => a + b, 0) / (f.startsWith('small') ? SMALL_ROUNDS : ROUNDS)).toFixed(2)}`

@@ -3,11 +3,16 @@
 // password, as `docker login` users have), prints one JSON line `{url, user, password}` once it
 // listens, and stops on SIGTERM.
 //   node --import tsx bench/registry/server.ts
+import { join } from 'node:path';
+import { loadConfig } from '../../src/core/index.ts';
 import { startRegistryServer } from '../../src/registry/test-support.ts';
 
-// As `slipway up`: uploads around the page cache unless SLIPWAY_REGISTRY_DIRECT_IO=false.
-const directIo = !/^(0|false|no|off)$/i.test(process.env.SLIPWAY_REGISTRY_DIRECT_IO ?? '');
-const server = await startRegistryServer({ directIo });
+// SLIPWAY_REGISTRY_DIRECT_IO read as `slipway up` reads it (the data dir is only where no config.yaml is).
+const { registryDirectIo } = loadConfig({
+  flags: { data: join(import.meta.dirname, 'no-config') },
+  env: { SLIPWAY_REGISTRY_DIRECT_IO: process.env.SLIPWAY_REGISTRY_DIRECT_IO },
+});
+const server = await startRegistryServer({ directIo: registryDirectIo ?? true });
 server.registry.projects.create({ name: 'bench', public: true }, 'system');
 await server.createUser('bench', 'viewer', [{ scope: 'project', name: 'bench', role: 'developer' }]);
 // The test helper's password convention for users it creates.

@@ -59,27 +59,20 @@ for (const s of ['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'O
 for (const s of ['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'])
   BOOLS.set(s, false);
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
-const SPECIAL_FLOATS = new Map<string, number>([
-  ['.nan', Number.NaN],
-  ['.NaN', Number.NaN],
-  ['.NAN', Number.NaN],
-  ['.inf', Number.POSITIVE_INFINITY],
-  ['.Inf', Number.POSITIVE_INFINITY],
-  ['.INF', Number.POSITIVE_INFINITY],
-  ['+.inf', Number.POSITIVE_INFINITY],
-  ['+.Inf', Number.POSITIVE_INFINITY],
-  ['+.INF', Number.POSITIVE_INFINITY],
-  ['-.inf', Number.NEGATIVE_INFINITY],
-  ['-.Inf', Number.NEGATIVE_INFINITY],
-  ['-.INF', Number.NEGATIVE_INFINITY],
-]);
+const SPECIAL_FLOATS = new Map<string, number>();
+for (const s of ['.nan', '.NaN', '.NAN']) SPECIAL_FLOATS.set(s, Number.NaN);
+for (const s of ['.inf', '.Inf', '.INF']) {
+  SPECIAL_FLOATS.set(s, Number.POSITIVE_INFINITY);
+  SPECIAL_FLOATS.set(`+${s}`, Number.POSITIVE_INFINITY);
+  SPECIAL_FLOATS.set(`-${s}`, Number.NEGATIVE_INFINITY);
+}
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const DOT_FLOAT = /^\.[0-9]+([eE][-+]?[0-9]+)?$/;
 const MISPLACED_UNDERSCORE = /(^|[^0-9])_|_([^0-9]|$)/;
 /** What go-yaml's reader refuses anywhere in a stream: C0 and C1 controls but tab, LF, CR and NEL; U+FFFE/F. */
 const CONTROL_CHARACTERS = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]/;
 /** Go's strconv.ParseInt(s, 0, 64) syntax: sign, then 0x / 0o / 0b / leading-0 octal / decimal digits. */
-const GO_INT = /^([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|0([0-7]+)|([0-9]+))$/;
+const GO_INT = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]+|[0-9]+)$/;
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 /** The first characters go-yaml's resolve table gives a hint for; any other plain scalar is a string. */
@@ -115,17 +108,9 @@ function resolveScalar(s: string): Resolved {
   const plain = s.includes('_') ? s.replaceAll('_', '') : s;
   const m = GO_INT.exec(plain);
   if (m) {
-    const [, sign, hex, oct, bin, oct0, dec] = m;
-    const magnitude =
-      hex !== undefined
-        ? BigInt(`0x${hex}`)
-        : oct !== undefined
-          ? BigInt(`0o${oct}`)
-          : bin !== undefined
-            ? BigInt(`0b${bin}`)
-            : oct0 !== undefined
-              ? BigInt(`0o${oct0}`)
-              : BigInt(dec!);
+    const [, sign, digits] = m as unknown as [string, string, string];
+    // BigInt reads 0x, 0o and 0b itself; a bare leading 0 is octal to Go.
+    const magnitude = BigInt(/^0[0-7]/.test(digits) ? `0o${digits.slice(1)}` : digits);
     const value = sign === '-' ? -magnitude : magnitude;
     // ParseInt's int64, else ParseUint's uint64 (no sign allowed there); beyond both it is not an int.
     if (value <= INT64_MAX && value >= -INT64_MAX - 1n) return { tag: 'int', value };

@@ -10,13 +10,22 @@ import { allocateAlignedBuffers, BLOCK_BYTES, BlobReader, UploadWriter } from '.
 /** statfs(2) type of tmpfs, which has no O_DIRECT. */
 const TMPFS_MAGIC = 0x01021994;
 
-async function withDir(root: string, fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(root, 'slipway-direct-io-'));
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-direct-io-'));
   try {
     await fn(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** An empty upload file in a fresh temp dir. */
+function withEmptyUpload(fn: (path: string, dir: string) => Promise<void>): Promise<void> {
+  return withDir(async (dir) => {
+    const path = join(dir, 'upload');
+    await writeFile(path, '');
+    await fn(path, dir);
+  });
 }
 
 /** A page-aligned slab holding `data` so that slab byte i is file byte `position - lead + i`. */
@@ -49,9 +58,7 @@ test('BufferPool hands out aligned slabs first and keeps them when given back', 
 });
 
 test('UploadWriter appends at unaligned offsets: head and tail buffered, the middle direct, bytes exact', async () => {
-  await withDir(tmpdir(), async (dir) => {
-    const path = join(dir, 'upload');
-    await writeFile(path, '');
+  await withEmptyUpload(async (path, dir) => {
     const direct = { enabled: true };
     const writer = await UploadWriter.open(path, direct);
     const expected = randomBytes(3 * SLAB_BYTES);
@@ -70,9 +77,7 @@ test('UploadWriter appends at unaligned offsets: head and tail buffered, the mid
 });
 
 test('UploadWriter never goes direct when the switch is off, or for unaligned buffers', async () => {
-  await withDir(tmpdir(), async (dir) => {
-    const path = join(dir, 'upload');
-    await writeFile(path, '');
+  await withEmptyUpload(async (path) => {
     const off = await UploadWriter.open(path, { enabled: false });
     assert.equal(off.direct, false);
     const data = randomBytes(2 * BLOCK_BYTES + 10);
@@ -91,9 +96,7 @@ test('UploadWriter never goes direct when the switch is off, or for unaligned bu
 // switch off and the bytes still land, through the page cache. A malloc'd buffer claimed to be aligned
 // provokes the refusal on any file system that does support O_DIRECT.
 test('a refused direct write or read falls back to the page cache and turns the switch off', async () => {
-  await withDir(tmpdir(), async (dir) => {
-    const path = join(dir, 'upload');
-    await writeFile(path, '');
+  await withEmptyUpload(async (path) => {
     const direct = { enabled: true };
     const writer = await UploadWriter.open(path, direct);
     const opened = writer.direct;
@@ -117,7 +120,7 @@ test('a refused direct write or read falls back to the page cache and turns the 
 });
 
 test('BlobReader reads any range directly into aligned slabs, the last block short', async () => {
-  await withDir(tmpdir(), async (dir) => {
+  await withDir(async (dir) => {
     const path = join(dir, 'blob');
     const data = randomBytes(2 * SLAB_BYTES + 777);
     await writeFile(path, data);

@@ -123,16 +123,18 @@ export class UploadWriter {
       const at = offset + (from - position);
       let done = 0;
       try {
-        while (done < to - from) {
-          const { bytesWritten } = await direct.write(buffer, at + done, to - from - done, from + done);
-          if (bytesWritten <= 0) throw new Error('File write made no progress');
-          done += bytesWritten;
-          // A short write that ends inside a block cannot go on directly.
-          if (done % BLOCK_BYTES !== 0) break;
-        }
+        done = await transfer(direct, {
+          kind: 'write',
+          buffer,
+          offset: at,
+          length: to - from,
+          position: from,
+          stopInsideBlock: true,
+        });
       } catch (err) {
         if (!isUnsupported(err)) throw err;
-        // Refused before anything was written: this file system or buffer cannot go direct.
+        // This file system or buffer cannot go direct: the whole middle goes through the page cache
+        // (bytes a refused call may have written already are written again, the same bytes in place).
         this.#switch.enabled = false;
         this.#direct = null;
         await direct.close().catch(() => {});
@@ -148,24 +150,50 @@ export class UploadWriter {
   }
 }
 
+/** One transfer between a buffer span and a file: `buffer[offset, offset+length)` to or from file `position`. */
+interface Transfer {
+  kind: 'read' | 'write';
+  buffer: Buffer;
+  offset: number;
+  length: number;
+  position: number;
+  /** Done once this many bytes have moved (default `length`): a direct read asks for whole blocks past them. */
+  need?: number;
+  /** Stop early (answering the bytes moved) after a call that ends inside a block: direct I/O cannot go on. */
+  stopInsideBlock?: boolean;
+}
+
+/**
+ * Moves a {@link Transfer}'s bytes however many calls it takes; answers how many moved. A read that finds
+ * the file ending before `need` is an error.
+ */
+async function transfer(file: FileHandle, t: Transfer): Promise<number> {
+  const need = t.need ?? t.length;
+  let done = 0;
+  while (done < need) {
+    const args = [t.buffer, t.offset + done, t.length - done, t.position + done] as const;
+    const moved =
+      t.kind === 'read' ? (await file.read(...args)).bytesRead : (await file.write(...args)).bytesWritten;
+    if (moved <= 0) {
+      throw new Error(
+        t.kind === 'read' ? `Blob file ended ${need - done} bytes early` : 'File write made no progress',
+      );
+    }
+    done += moved;
+    if (t.stopInsideBlock && done % BLOCK_BYTES !== 0 && done < need) break;
+  }
+  return done;
+}
+
 /** The bytes `[offset, offset+length)` of `buffer` written at file `position`, however many calls it takes. */
-export function writeFully(
+export async function writeFully(
   file: FileHandle,
   buffer: Buffer,
   offset: number,
   length: number,
   position: number,
-) {
-  return moveFully(length, async (done) => {
-    const { bytesWritten } = await file.write(buffer, offset + done, length - done, position + done);
-    if (bytesWritten <= 0) throw new Error('File write made no progress');
-    return bytesWritten;
-  });
-}
-
-/** Repeats `step` (given the bytes moved so far, answering how many it moved) until `length` have moved. */
-async function moveFully(length: number, step: (done: number) => Promise<number>): Promise<void> {
-  for (let done = 0; done < length; ) done += await step(done);
+): Promise<void> {
+  await transfer(file, { kind: 'write', buffer, offset, length, position });
 }
 
 /**
@@ -221,19 +249,16 @@ export class BlobReader {
       const span = Math.ceil((lead + length) / BLOCK_BYTES) * BLOCK_BYTES;
       if (offset - lead + span <= buffer.length) {
         try {
-          let done = 0;
           // Done once the wanted bytes are in, even when the last block came back short (end of file).
-          while (done < lead + length) {
-            const { bytesRead } = await this.#file.read(
-              buffer,
-              offset - lead + done,
-              span - done,
-              from + done,
-            );
-            if (bytesRead === 0) throw new Error(`Blob file ended ${lead + length - done} bytes early`);
-            done += bytesRead;
-            if (done % BLOCK_BYTES !== 0 && done < lead + length) break;
-          }
+          const done = await transfer(this.#file, {
+            kind: 'read',
+            buffer,
+            offset: offset - lead,
+            length: span,
+            position: from,
+            need: lead + length,
+            stopInsideBlock: true,
+          });
           if (done >= lead + length) return;
           await readFully(
             await this.#plain(),
@@ -265,16 +290,12 @@ export class BlobReader {
 }
 
 /** `length` bytes from file `position` into `buffer` at `offset`; a file that ends sooner is an error. */
-export function readFully(
+export async function readFully(
   file: FileHandle,
   buffer: Buffer,
   offset: number,
   length: number,
   position: number,
-) {
-  return moveFully(length, async (done) => {
-    const { bytesRead } = await file.read(buffer, offset + done, length - done, position + done);
-    if (bytesRead === 0) throw new Error(`Blob file ended ${length - done} bytes early`);
-    return bytesRead;
-  });
+): Promise<void> {
+  await transfer(file, { kind: 'read', buffer, offset, length, position });
 }

@@ -4,13 +4,13 @@
 // HTTPS registry whose certificate only a private CA vouches for, run as a user runs the command.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { sha256Digest } from '../../src/oci/index.ts';
 import { CASES_DIR, type RunResult, runProcess } from './corpus.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -37,7 +37,6 @@ function envWith(extra: Record<string, string>): NodeJS.ProcessEnv {
 /** A read-only OCI registry over HTTPS that holds one chart, `charts/packed:1.0.0`. */
 function startRegistry(key: string, cert: string): Promise<Server> {
   const chart = readFileSync(CHART_TGZ);
-  const digest = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
   const config = Buffer.from('{"name":"packed","version":"1.0.0","apiVersion":"v2"}');
   const manifest = Buffer.from(
     JSON.stringify({
@@ -45,13 +44,13 @@ function startRegistry(key: string, cert: string): Promise<Server> {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: {
         mediaType: 'application/vnd.cncf.helm.config.v1+json',
-        digest: digest(config),
+        digest: sha256Digest(config),
         size: config.length,
       },
       layers: [
         {
           mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
-          digest: digest(chart),
+          digest: sha256Digest(chart),
           size: chart.length,
         },
       ],
@@ -60,8 +59,8 @@ function startRegistry(key: string, cert: string): Promise<Server> {
   const paths = new Map<string, [string, Buffer]>([
     ['/v2/', ['application/json', Buffer.from('{}')]],
     ['/v2/charts/packed/manifests/1.0.0', ['application/vnd.oci.image.manifest.v1+json', manifest]],
-    [`/v2/charts/packed/blobs/${digest(config)}`, ['application/octet-stream', config]],
-    [`/v2/charts/packed/blobs/${digest(chart)}`, ['application/octet-stream', chart]],
+    [`/v2/charts/packed/blobs/${sha256Digest(config)}`, ['application/octet-stream', config]],
+    [`/v2/charts/packed/blobs/${sha256Digest(chart)}`, ['application/octet-stream', chart]],
   ]);
   const server = createServer({ key, cert }, (req, res) => {
     const found = paths.get(req.url ?? '');
